@@ -1,0 +1,12 @@
+"""seqzoo: a Keras 3 zoo of recurrent sequence models."""
+
+from seqzoo import architectures
+from seqzoo import cells
+from seqzoo import layers
+from seqzoo.zoo import build
+from seqzoo.zoo import get_config
+from seqzoo.zoo import list_models
+
+__version__ = "0.1.0"
+
+__all__ = ["architectures", "build", "cells", "get_config", "layers", "list_models"]

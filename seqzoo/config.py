@@ -1,0 +1,227 @@
+"""The schema of a named model config: sections, their keys, defaults and checks."""
+
+import copy
+import inspect
+
+from seqzoo import cells
+from seqzoo.architectures import TOPOLOGIES
+from seqzoo.architectures.encoder_decoder import ATTENTION_TYPES
+from seqzoo.architectures.encoders import INPUT_TYPES
+from seqzoo.architectures.heads import OUTPUT_TYPES
+from seqzoo.architectures.one_to_many import CONDITION_TYPES
+from seqzoo.errors import unknown_name_error
+from seqzoo.layers import MERGE_MODES
+
+REQUIRED = object()
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+TOKEN_TYPES = ("tokens", "one_hot")
+UNIDIRECTIONAL_TOPOLOGIES = ("language_model", "one_to_many")
+
+
+class Field:
+    """One key of a section: its type, default and allowed values."""
+
+    def __init__(self, kind, default=REQUIRED, choices=None, minimum=None, below=None):
+        self.kind, self.default, self.choices = kind, default, choices
+        self.minimum, self.below = minimum, below
+
+    def check(self, where, value):
+        if value is None and self.default is None:
+            return
+        kinds = (int, float) if self.kind is float else self.kind
+        if isinstance(value, bool) and self.kind is not bool or not isinstance(value, kinds):
+            raise ValueError(
+                f"Received {where}={value!r}; expected {getattr(self.kind, '__name__', self.kind)}."
+            )
+        if self.choices is not None and value not in self.choices:
+            raise unknown_name_error(f"value for {where}", value, self.choices)
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"Received {where}={value!r}; it must be >= {self.minimum}.")
+        if self.below is not None and value >= self.below:
+            raise ValueError(f"Received {where}={value!r}; it must be < {self.below}.")
+
+
+SECTIONS = {
+    "backbone": {
+        "cell": Field(str, choices=tuple(cells.CELLS)),
+        "units": Field(int, minimum=1),
+        "depth": Field(int, 1, minimum=1),
+        "bidirectional": Field(bool, False),
+        "merge_mode": Field(str, "concat", choices=MERGE_MODES),
+        "residual": Field(bool, False),
+        "dropout": Field(float, 0.0, minimum=0.0, below=1.0),
+        "recurrent_dropout": Field(float, 0.0, minimum=0.0, below=1.0),
+        "cell_options": Field(dict, {}),
+    },
+    "inputs": {
+        "type": Field(str, choices=INPUT_TYPES),
+        "vocab_size": Field(int, None, minimum=2),
+        "embedding_dim": Field(int, None, minimum=1),
+        "dim": Field(int, None, minimum=1),
+        "max_length": Field(int, None, minimum=1),
+    },
+    "outputs": {
+        "type": Field(str, choices=OUTPUT_TYPES),
+        "size": Field(int, None, minimum=1),
+    },
+    "condition": {
+        "type": Field(str, choices=CONDITION_TYPES),
+        "size": Field(int, None, minimum=1),
+        "dim": Field(int, None, minimum=1),
+    },
+    "targets": {
+        "type": Field(str, choices=TOKEN_TYPES),
+        "vocab_size": Field(int, minimum=2),
+        "embedding_dim": Field(int, None, minimum=1),
+        "max_length": Field(int, None, minimum=1),
+    },
+    "decoder": {
+        "bidirectional": Field(bool, None),
+        "dropout": Field(float, None, minimum=0.0, below=1.0),
+        "recurrent_dropout": Field(float, None, minimum=0.0, below=1.0),
+        "residual": Field(bool, None),
+        "cell_options": Field(dict, None),
+    },
+    "optimizer": {
+        "name": Field(str, "adam", choices=OPTIMIZERS),
+        "learning_rate": Field(float, 1e-3, minimum=1e-12),
+        "clipnorm": Field(float, 1.0, minimum=1e-12),
+        "clipvalue": Field(float, None, minimum=1e-12),
+    },
+}
+# What each type of input, output or condition needs besides its type.
+NEEDS = {
+    "tokens": ("vocab_size", "embedding_dim"),
+    "one_hot": ("vocab_size",),
+    "features": ("dim",),
+    "classes": ("size",),
+    "regression": ("size",),
+    "binary": (),
+}
+TOP_LEVEL = ("description", "topology", "attention", "search") + tuple(SECTIONS)
+
+
+def topology_sections(topology):
+    """The config sections that a topology's factory takes, e.g. `backbone`, `inputs`."""
+    return [name for name in inspect.signature(TOPOLOGIES[topology]).parameters if name != "name"]
+
+
+def resolve(config, name="config"):
+    """Validates a config and fills in defaults; returns a new dict.
+
+    Args:
+        config: the config as read from YAML, overrides applied.
+        name: what to call it in error messages.
+
+    Returns:
+        The resolved config: only the sections its topology uses (plus
+        `description`, `optimizer` and `search`), every default written out.
+    """
+    config = copy.deepcopy(config)
+    for key in config:
+        if key not in TOP_LEVEL:
+            raise unknown_name_error(f"key in {name}", key, TOP_LEVEL)
+    topology = config.get("topology", "many_to_one")
+    if topology not in TOPOLOGIES:
+        raise unknown_name_error(f"topology in {name}", topology, TOPOLOGIES)
+    used = topology_sections(topology)
+    resolved = {"description": config.get("description", ""), "topology": topology}
+    for section in used + ["optimizer"]:
+        if section == "attention":
+            value = config.get("attention")
+            if value is not None and value not in ATTENTION_TYPES:
+                raise unknown_name_error(f"attention in {name}", value, ATTENTION_TYPES)
+            resolved["attention"] = value
+            continue
+        resolved[section] = resolve_section(section, config.get(section), name, topology)
+    backbone = resolved["backbone"]
+    if backbone["bidirectional"] and topology in UNIDIRECTIONAL_TOPOLOGIES:
+        raise ValueError(
+            f"{name}: a {topology} model generates one token after another, so its "
+            f"backbone cannot be bidirectional (received backbone.bidirectional=True)."
+        )
+    check_cell_options(backbone, name)
+    resolved["search"] = config.get("search") or {}
+    check_search(resolved, name)
+    return resolved
+
+
+SEARCH_KINDS = ("choice", "int", "float", "bool")
+
+
+def check_search(resolved, name):
+    """Checks that each searched key exists and each range is well formed.
+
+    A search entry maps a dotted key (`backbone.units`, or `attention`) to
+    one of `{choice: [...]}`, `{int: [low, high], step: s}`,
+    `{float: [low, high], sampling: linear|log}` or `{bool: true}`.
+    """
+    known = ["attention"] if "attention" in resolved else []
+    known += [f"{s}.{k}" for s in SECTIONS if isinstance(resolved.get(s), dict) for k in SECTIONS[s]]
+    for key, spec in resolved["search"].items():
+        if key not in known:
+            raise unknown_name_error(f"search key in {name}", key, known)
+        kinds = [kind for kind in SEARCH_KINDS if isinstance(spec, dict) and kind in spec]
+        if len(kinds) != 1:
+            raise ValueError(
+                f"{name}: search.{key} must have exactly one of {', '.join(SEARCH_KINDS)}; "
+                f"received {spec!r}."
+            )
+        kind, values = kinds[0], spec[kinds[0]]
+        if kind == "choice" and (not isinstance(values, list) or not values):
+            raise ValueError(f"{name}: search.{key} choice must be a non-empty list; received {values!r}.")
+        if kind in ("int", "float"):
+            if not (isinstance(values, list) and len(values) == 2 and values[0] < values[1]):
+                raise ValueError(
+                    f"{name}: search.{key} {kind} range must be [low, high] with low < high; "
+                    f"received {values!r}."
+                )
+            if spec.get("sampling", "linear") not in ("linear", "log"):
+                raise ValueError(f"{name}: search.{key} sampling must be linear or log.")
+
+
+def check_cell_options(backbone, name):
+    """Checks `backbone.cell_options` by name, then by building the cell."""
+    cell_class = cells.get(backbone["cell"])
+    allowed = set()
+    for klass in cell_class.__mro__:
+        if "__init__" in vars(klass):
+            allowed |= set(inspect.signature(klass.__init__).parameters)
+    allowed -= {"self", "args", "kwargs", "units"}
+    for key in backbone["cell_options"]:
+        if key not in allowed:
+            raise unknown_name_error(
+                f"option of the {backbone['cell']} cell in {name}", key, allowed
+            )
+    cell_class(backbone["units"], **backbone["cell_options"])
+
+
+def resolve_section(section, values, name, topology):
+    """Validates one section and fills in its defaults."""
+    fields = SECTIONS[section]
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{name}: section {section!r} must be a mapping; received {values!r}.")
+    for key in values:
+        if key not in fields:
+            raise unknown_name_error(f"key in {name}'s {section}", key, fields)
+    resolved = {}
+    for key, field in fields.items():
+        if key in values:
+            value = values[key]
+        elif field.default is REQUIRED:
+            raise ValueError(f"{name}: {section}.{key} is required for a {topology} model.")
+        else:
+            value = copy.deepcopy(field.default)
+        field.check(f"{section}.{key}", value)
+        resolved[key] = value
+    kind = resolved.get("type")
+    for key in NEEDS.get(kind, ()):
+        if resolved[key] is None:
+            raise ValueError(
+                f"{name}: {section}.{key} is required when {section}.type is {kind!r}."
+            )
+    if kind is not None or section == "decoder":
+        resolved = {k: v for k, v in resolved.items() if v is not None}
+    return resolved

@@ -1,0 +1,28 @@
+"""Errors that say what was received, what is allowed and what was meant."""
+
+import difflib
+
+
+def closest_names(name, choices, n=3):
+    """Returns up to `n` entries of `choices` that look most like `name`."""
+    return difflib.get_close_matches(str(name), list(choices), n=n, cutoff=0.5)
+
+
+def unknown_name_error(kind, name, choices):
+    """Builds the `ValueError` for an unknown name, naming the closest known.
+
+    Args:
+        kind: what the name names, e.g. `"cell"` or `"model"`.
+        name: the name that was received.
+        choices: every name that is allowed.
+
+    Returns:
+        A `ValueError` to raise.
+    """
+    choices = sorted(choices)
+    message = f"Unknown {kind} {name!r}."
+    close = closest_names(name, choices)
+    if close:
+        message += f" Did you mean {' or '.join(repr(c) for c in close)}?"
+    message += f" Allowed: {', '.join(choices)}."
+    return ValueError(message)
