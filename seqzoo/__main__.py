@@ -1,0 +1,5 @@
+import sys
+
+from seqzoo.cli import main
+
+sys.exit(main())

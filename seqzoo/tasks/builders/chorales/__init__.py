@@ -1,0 +1,3 @@
+"""J. S. Bach's four-part chorales from music21's corpus, on a sixteenth-note grid."""
+
+from seqzoo.tasks.builders.chorales.builder import ChoralesConfig, SeqzooChorales

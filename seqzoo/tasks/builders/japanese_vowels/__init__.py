@@ -1,0 +1,3 @@
+"""The UEA JapaneseVowels speaker-recognition set, as shipped in sktime."""
+
+from seqzoo.tasks.builders.japanese_vowels.builder import SeqzooJapaneseVowels

@@ -1,0 +1,3 @@
+"""US Census 1990 first names, from the PyPI package `names`."""
+
+from seqzoo.tasks.builders.names.builder import SeqzooNames

@@ -1,0 +1,49 @@
+"""Loading TFDS splits, seqzoo's offline datasets and downloading ones alike."""
+
+import tensorflow_datasets as tfds
+
+OFFLINE_PREFIX = "seqzoo_"
+
+
+class DatasetUnavailableError(ValueError):
+    """A TFDS dataset could not be downloaded or found in `data_dir`."""
+
+
+def _register_offline(dataset):
+    if dataset.startswith(OFFLINE_PREFIX):
+        import seqzoo.tasks.builders  # noqa: F401  (importing registers the builders)
+
+
+def _unavailable(dataset, data_dir, offline_tasks, error):
+    return DatasetUnavailableError(
+        f"Could not load the TFDS dataset {dataset!r} from data_dir={data_dir!r}: it is "
+        f"not prepared there and preparing it failed ({type(error).__name__}: {error}). "
+        f"With no network, pass data_dir= a folder where it is prepared, or use an "
+        f"offline task: {', '.join(offline_tasks)}."
+    )
+
+
+def load_split(dataset, split, data_dir=None, offline_tasks=()):
+    """`tfds.load(dataset, split=split, data_dir=data_dir)`, with errors a user can act on.
+
+    seqzoo's own datasets (`seqzoo_*`) are generated from installed packages
+    on first use. A downloading dataset that cannot be fetched (no network)
+    and is not prepared under `data_dir` raises `DatasetUnavailableError`,
+    naming the offline tasks.
+    """
+    _register_offline(dataset)
+    if dataset.startswith(OFFLINE_PREFIX):
+        return tfds.load(dataset, split=split, data_dir=data_dir)
+    try:
+        return tfds.load(dataset, split=split, data_dir=data_dir)
+    except Exception as error:  # TFDS raises many kinds for a failed download.
+        raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+
+
+def dataset_info(dataset, data_dir=None, offline_tasks=()):
+    """The `tfds.core.DatasetInfo` of a dataset (its features, class names)."""
+    _register_offline(dataset)
+    try:
+        return tfds.builder(dataset, data_dir=data_dir).info
+    except Exception as error:
+        raise _unavailable(dataset, data_dir, offline_tasks, error) from error

@@ -1,0 +1,145 @@
+"""The base of every task: a TFDS dataset, its preprocessing, and the model it needs."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from seqzoo.tasks.loading import dataset_info
+from seqzoo.tasks.loading import load_split
+from seqzoo.tasks.vocabulary import Vocabulary
+
+SPLITS = ("train", "validation", "test")
+BUCKET_BOUNDARIES = (8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class Task:
+    """A ready-made task: data, preprocessing, topology, head, loss and metrics.
+
+    Subclasses (one per kind of problem) say how a raw TFDS example becomes
+    `(x, y)`, which vocabularies it needs and which metrics judge it.
+
+    Args:
+        name: the task's name, e.g. `"names"`.
+        dataset: the TFDS dataset name, e.g. `"seqzoo_names"`.
+        description: one line for `seqzoo tasks`.
+        splits: TFDS split strings for `"train"`, `"validation"`, `"test"`.
+        data_dir: the TFDS data folder (`None`: TFDS's default).
+        max_length: sequences longer than this are cut (`None`: keep all).
+    """
+
+    topology = None
+    offline_tasks = ()
+
+    def __init__(self, name, dataset, description, splits=None, data_dir=None, max_length=None):
+        self.name = name
+        self.dataset = dataset
+        self.description = description
+        self.splits = dict(splits or {split: split for split in SPLITS})
+        self.data_dir = data_dir
+        self.max_length = max_length
+        self.vocabularies = {}
+        self._examples = {}
+
+    # -- data ---------------------------------------------------------------
+
+    def raw(self, split):
+        """The raw TFDS examples of `"train"`, `"validation"` or `"test"`."""
+        if split not in self.splits:
+            raise ValueError(f"Unknown split {split!r}; this task has {', '.join(self.splits)}.")
+        return load_split(self.dataset, self.splits[split], self.data_dir, self.offline_tasks)
+
+    def info(self):
+        """The TFDS `DatasetInfo`: features, class names, split sizes."""
+        return dataset_info(self.dataset, self.data_dir, self.offline_tasks)
+
+    def prepare(self):
+        """Builds the vocabularies from the training split (once)."""
+        if not self.vocabularies:
+            self.vocabularies = self.build_vocabularies()
+        return self
+
+    def build_vocabularies(self):
+        """Returns `{name: Vocabulary}`; tasks with token inputs override it."""
+        return {}
+
+    def token_sequences(self, split, feature, tokenizer):
+        """Yields each example's tokens as a list of Python strings (to count them)."""
+        from seqzoo.tasks.tokenizers import tokenize
+
+        tokens = self.raw(split).map(lambda example: tokenize(example[feature], tokenizer))
+        for sequence in tokens.as_numpy_iterator():
+            yield [token.decode("utf-8") for token in sequence]
+
+    def to_example(self, example):
+        """Maps one raw TFDS example to `(x, y)`, inside `tf.data`."""
+        raise NotImplementedError
+
+    def examples(self, split):
+        """The `(x, y)` pairs of a split, unbatched and cached."""
+        self.prepare()
+        if split not in self._examples:
+            self._examples[split] = self.raw(split).map(self.to_example, num_parallel_calls=tf.data.AUTOTUNE).cache()
+        return self._examples[split]
+
+    def batches(self, split, batch_size=32, shuffle=False, seed=0):
+        """Batches of a split, padded with 0 and bucketed by length.
+
+        Args:
+            split: `"train"`, `"validation"` or `"test"`.
+            batch_size: examples per batch.
+            shuffle: whether to shuffle (each epoch, from `seed`).
+        """
+        data = self.examples(split)
+        if shuffle:
+            data = data.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+        data = data.bucket_by_sequence_length(
+            self.sequence_length,
+            bucket_boundaries=list(BUCKET_BOUNDARIES),
+            bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
+        )
+        return data.prefetch(tf.data.AUTOTUNE)
+
+    @staticmethod
+    def sequence_length(x, y):
+        """The length that batches are bucketed by: the longest sequence in `x`."""
+        sequences = [value for value in tf.nest.flatten(x) if value.shape.rank >= 1]
+        return tf.reduce_max([tf.shape(value)[0] for value in sequences])
+
+    def truncate(self, ids):
+        return ids if self.max_length is None else ids[: self.max_length]
+
+    # -- model --------------------------------------------------------------
+
+    def model_spec(self):
+        """The topology and the input/output sections the model must have."""
+        raise NotImplementedError
+
+    # -- judging ------------------------------------------------------------
+
+    def evaluate(self, model, split="test", batch_size=64):
+        """The task's metrics on a split, as a dict of floats."""
+        values = model.evaluate(self.batches(split, batch_size), verbose=0, return_dict=True)
+        return {key: float(value) for key, value in values.items()}
+
+    def predictions(self, model, split="test", batch_size=64):
+        """Yields `(x, y, logits)` as NumPy, batch by batch."""
+        for x, y in self.batches(split, batch_size):
+            yield x, y.numpy() if hasattr(y, "numpy") else y, np.asarray(model.predict_on_batch(x))
+
+    # -- run folders ---------------------------------------------------------
+
+    def save_vocabularies(self, folder):
+        """Writes `vocabulary_<name>.json` files into `folder`."""
+        for key, vocabulary in self.prepare().vocabularies.items():
+            vocabulary.save(os.path.join(folder, f"vocabulary_{key}.json"))
+
+    def load_vocabularies(self, folder):
+        """Uses the vocabularies saved in a run folder instead of rebuilding them."""
+        self.vocabularies = {
+            file[len("vocabulary_") : -len(".json")]: Vocabulary.load(os.path.join(folder, file))
+            for file in sorted(os.listdir(folder))
+            if file.startswith("vocabulary_") and file.endswith(".json")
+        }
+        self._examples = {}
+        return self

@@ -1,0 +1,66 @@
+"""Encoder-decoder tasks: a source sequence -> a target sequence (dates, languages)."""
+
+import tensorflow as tf
+
+from seqzoo import metrics
+from seqzoo.tasks.task import Task
+from seqzoo.tasks.tokenizers import tokenize
+from seqzoo.tasks.vocabulary import BOS_ID
+from seqzoo.tasks.vocabulary import EOS_ID
+from seqzoo.tasks.vocabulary import Vocabulary
+
+
+class TranslationTask(Task):
+    """Translates a source sequence into a target sequence.
+
+    The decoder is fed [BOS] + target and predicts target + [EOS].
+
+    Args:
+        source_feature, target_feature: the TFDS text features.
+        tokenizer: how both sides become tokens (`"chars"` or `"words"`).
+        max_vocab: the most tokens to keep on each side.
+        **kwargs: those of `Task`.
+    """
+
+    topology = "encoder_decoder"
+
+    def __init__(self, *args, source_feature, target_feature, tokenizer="chars", max_vocab=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source_feature = source_feature
+        self.target_feature = target_feature
+        self.tokenizer = tokenizer
+        self.max_vocab = max_vocab
+
+    def build_vocabularies(self):
+        return {
+            side: Vocabulary.from_sequences(self.token_sequences("train", feature, self.tokenizer), self.max_vocab)
+            for side, feature in (("source", self.source_feature), ("target", self.target_feature))
+        }
+
+    def to_example(self, example):
+        source = self.vocabularies["source"].encode(tokenize(example[self.source_feature], self.tokenizer))
+        target = tf.cast(self.vocabularies["target"].encode(tokenize(example[self.target_feature], self.tokenizer)), tf.int64)
+        target = self.truncate(target)
+        x = {"inputs": self.truncate(source), "decoder_inputs": tf.concat([[BOS_ID], target], 0)}
+        return x, tf.concat([target, [EOS_ID]], 0)
+
+    def model_spec(self):
+        self.prepare()
+        return {
+            "topology": self.topology,
+            "inputs": {"type": "tokens", "vocab_size": len(self.vocabularies["source"])},
+            "targets": {"type": "tokens", "vocab_size": len(self.vocabularies["target"])},
+        }
+
+    def evaluate(self, model, split="test", batch_size=64):
+        """Loss and token accuracy (teacher forced), and exact match of greedy translations."""
+        from seqzoo.decoding import greedy_translate
+
+        results = super().evaluate(model, split, batch_size)
+        truths, guesses = [], []
+        for x, y in self.batches(split, batch_size):
+            max_length = int(y.shape[1]) + 5
+            guesses.extend(greedy_translate(model, x["inputs"].numpy(), max_length))
+            truths.extend([list(row[: list(row).index(EOS_ID)]) for row in y.numpy()])
+        results["exact_match"] = metrics.exact_match(truths, guesses)
+        return results
