@@ -104,11 +104,17 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
 
     def build(self, input_shape):
         if len(input_shape) != 2:
+            shape = tuple(input_shape)
+            # keras.layers.RNN builds its cell with (batch,) + sequence[2:],
+            # so also name the sequence shape that such a step comes from.
+            sequence = ", ".join([str(shape[0]) if shape else "batch", "time"]
+                                 + [str(d) for d in shape[1:]])
             raise ValueError(
                 f"{type(self).__name__} processes one time step of shape "
                 f"(batch, features) and a sequence layer such as "
                 f"keras.layers.RNN takes (batch, time, features); received a "
-                f"step of shape {tuple(input_shape)}."
+                f"step of shape {shape} (inside keras.layers.RNN, a sequence "
+                f"of shape ({sequence}))."
             )
         width = self.gate_count * self.units
         self.kernel = self.add_weight(

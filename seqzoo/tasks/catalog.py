@@ -24,7 +24,7 @@ TASKS = {
     "dates": (TranslationTask, dict(
         dataset="seqzoo_dates",
         description="Encoder-decoder: human-readable dates in many formats and locales -> ISO 8601.",
-        source_feature="human", target_feature="iso", tokenizer="chars")),
+        source_feature="human", target_feature="iso", context_feature="locale", tokenizer="chars")),
     "chorales": (ConditionalGenerationTask, dict(
         dataset="seqzoo_chorales",
         description="One-to-many: a mode (major/minor) -> a Bach chorale melody, one pitch per sixteenth note.",

@@ -18,27 +18,42 @@ class TranslationTask(Task):
     Args:
         source_feature, target_feature: the TFDS text features.
         tokenizer: how both sides become tokens (`"chars"` or `"words"`).
+        context_feature: optional text feature written before the source,
+            e.g. the locale of a date, without which "3/9/24" is ambiguous.
         max_vocab: the most tokens to keep on each side.
         **kwargs: those of `Task`.
     """
 
     topology = "encoder_decoder"
 
-    def __init__(self, *args, source_feature, target_feature, tokenizer="chars", max_vocab=None, **kwargs):
+    def __init__(self, *args, source_feature, target_feature, tokenizer="chars", context_feature=None, max_vocab=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.source_feature = source_feature
         self.target_feature = target_feature
         self.tokenizer = tokenizer
+        self.context_feature = context_feature
         self.max_vocab = max_vocab
 
+    def source_text(self, example):
+        """The source feature, after the context feature when there is one."""
+        if self.context_feature is None:
+            return example[self.source_feature]
+        return tf.strings.join([example[self.context_feature], example[self.source_feature]], separator=" ")
+
     def build_vocabularies(self):
+        sources = self.raw("train").map(lambda example: tokenize(self.source_text(example), self.tokenizer))
         return {
-            side: Vocabulary.from_sequences(self.token_sequences("train", feature, self.tokenizer), self.max_vocab)
-            for side, feature in (("source", self.source_feature), ("target", self.target_feature))
+            "source": Vocabulary.from_sequences(
+                ([token.decode("utf-8") for token in sequence] for sequence in sources.as_numpy_iterator()),
+                self.max_vocab,
+            ),
+            "target": Vocabulary.from_sequences(
+                self.token_sequences("train", self.target_feature, self.tokenizer), self.max_vocab
+            ),
         }
 
     def to_example(self, example):
-        source = self.vocabularies["source"].encode(tokenize(example[self.source_feature], self.tokenizer))
+        source = self.vocabularies["source"].encode(tokenize(self.source_text(example), self.tokenizer))
         target = tf.cast(self.vocabularies["target"].encode(tokenize(example[self.target_feature], self.tokenizer)), tf.int64)
         target = self.truncate(target)
         x = {"inputs": self.truncate(source), "decoder_inputs": tf.concat([[BOS_ID], target], 0)}

@@ -30,8 +30,9 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
     """J. S. Bach's four-part chorales from music21's corpus.
 
     Each chorale of `music21.corpus.chorales.Iterator()` (350 distinct files)
-    with parts named Soprano, Alto, Tenor and Bass (instrumental parts are
-    ignored) is sampled on a grid of sixteenth notes, one MIDI pitch per step and voice:
+    with parts named Soprano, Alto, Tenor and Bass (345; instrumental parts are
+    ignored) is sampled on a grid of sixteenth notes, one MIDI pitch per step
+    and voice:
 
     - `soprano`, `alto`, `tenor`, `bass`: int32 sequences of equal length, 0 for
       a rest. A note holds its pitch over every step it lasts (a half note is 8
@@ -45,8 +46,7 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
     - `id`: the corpus path, e.g. `"bach/bwv269"`.
 
     Splits (about 80/10/10) follow a stable hash of the id. Configs: `"full"`
-    (all chorales, the default) and `"small"` (30 chorales: 24/3/3, for quick
-    tests).
+    (all, the default: 286/30/29) and `"small"` (24/3/3, for quick tests).
 
     Example:
 
