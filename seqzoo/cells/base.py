@@ -1,5 +1,7 @@
 """The shared machinery of seqzoo's recurrent cells."""
 
+import numbers
+
 import keras
 from keras import activations
 from keras import constraints
@@ -67,7 +69,11 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        if (
+            isinstance(units, bool)
+            or not isinstance(units, numbers.Integral)
+            or units <= 0
+        ):
             raise ValueError(
                 f"Received units={units!r}; `units` must be a positive integer."
             )
@@ -80,7 +86,7 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
                     f"Received {argument}={rate!r}; it must be in [0, 1)."
                 )
         super().__init__(**kwargs)
-        self.units = units
+        self.units = int(units)  # a NumPy integer would not serialize to JSON
         self.activation = get_activation(activation, "activation")
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
