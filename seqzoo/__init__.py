@@ -3,10 +3,12 @@
 from seqzoo import architectures
 from seqzoo import cells
 from seqzoo import layers
+from seqzoo.decoding import generate
 from seqzoo.tasks import list_tasks
 from seqzoo.tasks import load_task
 from seqzoo.training import evaluate
 from seqzoo.training import train
+from seqzoo.tuning import tune
 from seqzoo.zoo import build
 from seqzoo.zoo import get_config
 from seqzoo.zoo import list_models
@@ -18,10 +20,12 @@ __all__ = [
     "build",
     "cells",
     "evaluate",
+    "generate",
     "get_config",
     "layers",
     "list_models",
     "list_tasks",
     "load_task",
     "train",
+    "tune",
 ]

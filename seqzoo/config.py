@@ -21,12 +21,13 @@ UNIDIRECTIONAL_TOPOLOGIES = ("language_model", "one_to_many")
 class Field:
     """One key of a section: its type, default and allowed values."""
 
-    def __init__(self, kind, default=REQUIRED, choices=None, minimum=None, below=None):
+    def __init__(self, kind, default=REQUIRED, choices=None, minimum=None, below=None, nullable=False):
         self.kind, self.default, self.choices = kind, default, choices
         self.minimum, self.below = minimum, below
+        self.nullable = nullable or default is None
 
     def check(self, where, value):
-        if value is None and self.default is None:
+        if value is None and self.nullable:
             return
         kinds = (int, float) if self.kind is float else self.kind
         if isinstance(value, bool) and self.kind is not bool or not isinstance(value, kinds):
@@ -85,7 +86,7 @@ SECTIONS = {
     "optimizer": {
         "name": Field(str, "adam", choices=OPTIMIZERS),
         "learning_rate": Field(float, 1e-3, minimum=1e-12),
-        "clipnorm": Field(float, 1.0, minimum=1e-12),
+        "clipnorm": Field(float, 1.0, minimum=1e-12, nullable=True),
         "clipvalue": Field(float, None, minimum=1e-12),
     },
 }
@@ -141,6 +142,13 @@ def resolve(config, name="config"):
             f"backbone cannot be bidirectional (received backbone.bidirectional=True)."
         )
     check_cell_options(backbone, name)
+    optimizer = resolved["optimizer"]
+    if optimizer["clipnorm"] is not None and optimizer["clipvalue"] is not None:
+        raise ValueError(
+            f"{name}: received optimizer.clipnorm={optimizer['clipnorm']!r} and "
+            f"optimizer.clipvalue={optimizer['clipvalue']!r}; set only one of them "
+            f"(clipnorm: null to clip by value)."
+        )
     resolved["search"] = config.get("search") or {}
     check_search(resolved, name)
     return resolved
@@ -171,13 +179,45 @@ def check_search(resolved, name):
         if kind == "choice" and (not isinstance(values, list) or not values):
             raise ValueError(f"{name}: search.{key} choice must be a non-empty list; received {values!r}.")
         if kind in ("int", "float"):
-            if not (isinstance(values, list) and len(values) == 2 and values[0] < values[1]):
+            numbers = isinstance(values, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+            )
+            if not (numbers and len(values) == 2 and values[0] < values[1]):
                 raise ValueError(
                     f"{name}: search.{key} {kind} range must be [low, high] with low < high; "
                     f"received {values!r}."
                 )
             if spec.get("sampling", "linear") not in ("linear", "log"):
                 raise ValueError(f"{name}: search.{key} sampling must be linear or log.")
+            if spec.get("sampling") == "log" and values[0] <= 0:
+                raise ValueError(f"{name}: search.{key} log sampling needs low > 0; received {values!r}.")
+        check_search_values(key, kind, values, name)
+
+
+def check_search_values(key, kind, values, name):
+    """Checks that every value a search entry can give is a valid value of its key."""
+    if key == "attention":
+        if kind != "choice":
+            raise ValueError(f"{name}: search.attention must be a choice; received {kind}.")
+        for value in values:
+            if value is not None and value not in ATTENTION_TYPES:
+                raise unknown_name_error(f"value in {name}'s search.attention", value, ATTENTION_TYPES)
+        return
+    section, _, field_name = key.partition(".")
+    field = SECTIONS[section][field_name]
+    if kind == "choice":
+        samples = values
+    elif kind == "bool":
+        samples = [True, False]
+    else:
+        samples = values
+        if kind == "float" and field.kind is not float or kind == "int" and field.kind not in (int, float):
+            raise ValueError(
+                f"{name}: search.{key} is {kind} range, but {key} takes "
+                f"{getattr(field.kind, '__name__', field.kind)} values."
+            )
+    for value in samples:
+        field.check(f"search.{key}", value)
 
 
 def check_cell_options(backbone, name):

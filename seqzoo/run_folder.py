@@ -51,7 +51,8 @@ def check_complete(folder):
     if not os.path.isdir(folder):
         raise RunFolderError(f"Run folder {folder!r} does not exist.")
     missing = [name for name in (CONFIG, TASK, MODEL, METRICS) if not os.path.isfile(os.path.join(folder, name))]
-    if missing == [METRICS] and os.path.isdir(os.path.join(folder, BACKUP)):
+    started = os.path.isfile(os.path.join(folder, CONFIG)) or os.path.isdir(os.path.join(folder, BACKUP))
+    if METRICS in missing and started:  # model.keras, too, is written only when training ends.
         raise RunFolderError(
             f"Run folder {folder!r} is unfinished (training was interrupted); resume it with "
             f"`seqzoo train ... --out {folder}`."

@@ -6,6 +6,7 @@ import time
 
 import keras
 
+from seqzoo import distributed
 from seqzoo import run_folder as rf
 from seqzoo.tasks import load_task
 from seqzoo.zoo import build
@@ -18,10 +19,19 @@ from seqzoo.config import resolve
 class RunCheckpoints(keras.callbacks.Callback):
     """Saves `checkpoints/last.keras` every epoch and `best.keras` when `monitor` improves, atomically."""
 
-    def __init__(self, folder, monitor="val_loss"):
+    def __init__(self, folder, monitor="val_loss", history=None):
         super().__init__()
-        self.folder, self.monitor = folder, monitor
+        self.folder, self.monitor, self.history = folder, monitor, history
         self.best = float("inf")
+
+    def on_train_begin(self, logs=None):
+        """A resumed run starts from the best value of the epochs already in `history`."""
+        if self.history is None or not os.path.exists(self.history):
+            return
+        with open(self.history) as file:
+            rows = list(csv.DictReader(file))
+        key = self.monitor if rows and self.monitor in rows[0] else "loss"
+        self.best = min((float(row[key]) for row in rows if row.get(key)), default=float("inf"))
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.folder, exist_ok=True)
@@ -87,9 +97,15 @@ def _prepare_model(model_or_name, task, folder, from_run, freeze_backbone, overr
     """The model to train: resumed, fine-tuned, built from a name, or given."""
     config_path = os.path.join(folder, rf.CONFIG)
     if os.path.exists(config_path):  # Resuming: rebuild exactly what was being trained.
+        record = rf.read_json(os.path.join(folder, rf.TASK))
         task.load_vocabularies(folder)
-        model = build_from_config(rf.read_json(config_path), name=rf.read_json(os.path.join(folder, rf.TASK))["model"])
-        return model, rf.read_json(os.path.join(folder, rf.TASK))["model"]
+        if record.get("from_run") and _resumed_epoch(folder) == 0:  # No epoch backed up: fine-tune afresh.
+            return fine_tune_model(record["from_run"], task, record.get("freeze_backbone", False)), record["model"]
+        config = rf.read_json(config_path)
+        model = build_from_config(config, name=record["model"])
+        if record.get("freeze_backbone"):
+            _freeze_backbone(model, config)
+        return model, record["model"]
     if from_run is not None:
         return fine_tune_model(from_run, task, freeze_backbone), f"{os.path.basename(os.path.normpath(from_run))}-finetuned"
     if isinstance(model_or_name, str):
@@ -128,11 +144,16 @@ def fine_tune_model(run, task, freeze_backbone=False):
         if [w.shape for w in old.get_weights()] == [w.shape for w in layer.get_weights()]:
             layer.set_weights(old.get_weights())
     if freeze_backbone:
-        for name in ("backbone", "encoder"):
-            if any(layer.name == name for layer in model.layers):
-                model.get_layer(name).trainable = False
-        compile_model(model, new_config)
+        _freeze_backbone(model, new_config)
     return model
+
+
+def _freeze_backbone(model, config):
+    """Keeps the recurrent layers (`backbone`, `encoder`) fixed, and compiles again."""
+    for name in ("backbone", "encoder"):
+        if any(layer.name == name for layer in model.layers):
+            model.get_layer(name).trainable = False
+    compile_model(model, config)
 
 
 def train(
@@ -148,6 +169,7 @@ def train(
     data_dir=None,
     callbacks=(),
     verbose="auto",
+    strategy=None,
     **overrides,
 ):
     """Trains a model on a task in a run folder, resuming it if it was interrupted.
@@ -176,41 +198,79 @@ def train(
         data_dir: the TFDS data folder.
         callbacks: more Keras callbacks.
         verbose: Keras's progress bar setting.
+        strategy: `None`, `"mirrored"` (this machine's GPUs), `"multiworker"`
+            (the machines in `TF_CONFIG`) or a `tf.distribute.Strategy`: the
+            model is built and compiled inside `strategy.scope()` (TensorFlow
+            backend only). With several workers, each runs this same call;
+            the chief (task 0) writes the run folder, the others write to a
+            temporary folder that is deleted when training ends.
         **overrides: config overrides for a named model (see `seqzoo.build`).
 
     Returns:
         The run folder's path.
     """
+    strategy = distributed.get_strategy(strategy)  # First: MultiWorkerMirroredStrategy precedes any TF op.
     task = load_task(task, data_dir=data_dir)
     folder = out or os.path.join("runs", f"{model_or_name if isinstance(model_or_name, str) else 'model'}-{task.name.replace('/', '_')}-{time.strftime('%Y%m%d-%H%M%S')}")
     if os.path.exists(os.path.join(folder, rf.METRICS)):
         raise rf.RunFolderError(f"Run folder {folder!r} holds a finished run; choose another --out.")
-    os.makedirs(folder, exist_ok=True)
-    model, model_name = _prepare_model(model_or_name, task, folder, from_run, freeze_backbone, overrides)
-    if not os.path.exists(os.path.join(folder, rf.CONFIG)):
-        task.save_vocabularies(folder)
-        rf.write_json(os.path.join(folder, rf.TASK), {"task": task.name, "model": model_name, "data_dir": data_dir, "from_run": from_run})
-        rf.write_json(os.path.join(folder, rf.CONFIG), model.seqzoo_config)
-    history = os.path.join(folder, rf.HISTORY)
-    _trim_history(history, _resumed_epoch(folder))
-    train_batches = task.batches("train", batch_size, shuffle=True)
-    validation = task.batches("validation", batch_size)
-    _build(model, train_batches)
+    distributed.check_can_resume(folder, strategy, rf.CONFIG)
+    work = distributed.worker_folder(folder, strategy)  # `folder`, except on a non-chief worker.
+    try:
+        return _train_in(folder, work, model_or_name, task, strategy, epochs, batch_size, from_run, freeze_backbone,
+                         patience, tensorboard, data_dir, callbacks, verbose, overrides)
+    finally:
+        distributed.remove_worker_folder(folder, work)
+
+
+def _train_in(folder, work, model_or_name, task, strategy, epochs, batch_size, from_run, freeze_backbone,
+              patience, tensorboard, data_dir, callbacks, verbose, overrides):
+    """`train` once the run folder is known: `work` is where this process writes (`folder` on the chief)."""
+    os.makedirs(work, exist_ok=True)
+    with distributed.scope(strategy):
+        model, model_name = _prepare_model(model_or_name, task, work, from_run, freeze_backbone, overrides)
+    if strategy is not None and model is model_or_name:
+        model = distributed.rebuild_in_scope(model, strategy)
+    if not os.path.exists(os.path.join(work, rf.CONFIG)):
+        start_run_folder(work, task, model, model_name, data_dir, from_run, freeze_backbone)
+    history = os.path.join(work, rf.HISTORY)
+    _trim_history(history, _resumed_epoch(work))
+    train_batches = distributed.shard_by_data(task.batches("train", batch_size, shuffle=True), strategy)
+    validation = distributed.shard_by_data(task.batches("validation", batch_size), strategy)
+    with distributed.scope(strategy):
+        _build(model, train_batches)
+    distributed.prepare_to_fit(model, validation, strategy)
     all_callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(history, append=True),
-        RunCheckpoints(os.path.join(folder, rf.CHECKPOINTS)),
+        RunCheckpoints(os.path.join(work, rf.CHECKPOINTS), history=history),
         keras.callbacks.EarlyStopping(patience=patience),
-        *([keras.callbacks.TensorBoard(os.path.join(folder, "logs"))] if tensorboard else []),
+        *([keras.callbacks.TensorBoard(os.path.join(work, "logs"))] if tensorboard else []),
         *callbacks,
-        keras.callbacks.BackupAndRestore(os.path.join(folder, rf.BACKUP), double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(os.path.join(work, rf.BACKUP), double_checkpoint=True),
     ]
     model.fit(train_batches, validation_data=validation, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
-    best = keras.saving.load_model(os.path.join(folder, rf.CHECKPOINTS, "best.keras"))
-    rf.save_model(best, os.path.join(folder, rf.MODEL))
-    plot_history(history, os.path.join(folder, rf.CURVE))
-    rf.write_json(os.path.join(folder, rf.METRICS), task.evaluate(best, "test", batch_size))
+    if work == folder:  # The chief (or the only process) writes the run folder; other workers wait for it.
+        best = keras.saving.load_model(os.path.join(folder, rf.CHECKPOINTS, "best.keras"))
+        finish_run_folder(folder, best, task, batch_size)
+    distributed.barrier(strategy)
     return folder
+
+
+def start_run_folder(folder, task, model, model_name, data_dir=None, from_run=None, freeze_backbone=False):
+    """Writes what a run folder holds from its start: the vocabularies, `task.json`, `config.json`."""
+    task.save_vocabularies(folder)
+    rf.write_json(os.path.join(folder, rf.TASK), {"task": task.name, "options": task.options, "model": model_name, "data_dir": data_dir or task.data_dir, "from_run": from_run, "freeze_backbone": bool(from_run and freeze_backbone)})
+    rf.write_json(os.path.join(folder, rf.CONFIG), model.seqzoo_config)
+
+
+def finish_run_folder(folder, model, task, batch_size=32):
+    """Writes what a finished run holds: `model.keras`, the training curve, then `metrics.json` (last)."""
+    rf.save_model(model, os.path.join(folder, rf.MODEL))
+    history = os.path.join(folder, rf.HISTORY)
+    if os.path.exists(history):
+        plot_history(history, os.path.join(folder, rf.CURVE))
+    rf.write_json(os.path.join(folder, rf.METRICS), task.evaluate(model, "test", batch_size))
 
 
 def _build(model, batches):
@@ -232,7 +292,8 @@ def evaluate(run_or_model, task=None, split="test", batch_size=64, data_dir=None
     """
     if isinstance(run_or_model, str):
         model, _, record = rf.load_run(run_or_model)
-        task = load_task(task or record["task"], data_dir=data_dir or record.get("data_dir"))
+        options = record.get("options", {}) if task is None else {}  # The run's own task, as it was loaded.
+        task = load_task(task or record["task"], data_dir=data_dir or record.get("data_dir"), **options)
         task.load_vocabularies(run_or_model)
     else:
         model = run_or_model

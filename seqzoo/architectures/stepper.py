@@ -70,7 +70,10 @@ class Stepper:
         ]
         if not hasattr(self, "_condition_model"):
             self._condition_model = keras.Model(self.model.input["condition"], outputs)
-        return self._condition_model(ops.convert_to_tensor(condition))
+        # A functional model flattens a single output ([[a0]] comes back as one
+        # tensor): regroup its outputs into one list of states per layer.
+        flat = iter(keras.tree.flatten(self._condition_model(ops.convert_to_tensor(condition))))
+        return [[next(flat) for _ in sizes] for sizes in layer_sizes]
 
     def _encode(self, source):
         encoder = self.model.get_layer("encoder")

@@ -39,12 +39,14 @@ def load_task(name, data_dir=None, **options):
     if name.startswith("tfds:"):
         from seqzoo.tasks.catalog import generic_task
 
-        return generic_task(name[len("tfds:") :], data_dir=data_dir, **options)
-    if name not in TASKS:
-        raise unknown_name_error("task", name, list_tasks())
-    task_class, arguments = TASKS[name]
-    task = task_class(name, **{**arguments, **options}, data_dir=data_dir)
-    task.offline_tasks = OFFLINE_TASKS
+        task = generic_task(name[len("tfds:") :], data_dir=data_dir, **options)
+    else:
+        if name not in TASKS:
+            raise unknown_name_error("task", name, list_tasks())
+        task_class, arguments = TASKS[name]
+        task = task_class(name, **{**arguments, **options}, data_dir=data_dir)
+        task.offline_tasks = OFFLINE_TASKS
+    task.options = dict(options)  # Recorded in a run's task.json, so the run can load it again.
     return task
 
 

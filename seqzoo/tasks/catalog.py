@@ -64,7 +64,7 @@ KINDS = {
 }
 
 
-def generic_task(dataset, topology, data_dir=None, splits=None, **features):
+def generic_task(dataset, topology=None, data_dir=None, splits=None, **features):
     """A task on any TFDS dataset: say the topology and which features to use.
 
     Args:
@@ -83,13 +83,21 @@ def generic_task(dataset, topology, data_dir=None, splits=None, **features):
     >>> seqzoo.load_task("tfds:imdb_reviews", topology="many_to_one",
     ...     inputs_feature="text", label_feature="label", tokenizer="words")
     """
+    if topology is None:
+        raise ValueError(
+            f"The generic task 'tfds:{dataset}' needs topology=, one of {', '.join(KINDS)}, "
+            f"and the names of the features to use (see seqzoo.tasks.catalog.generic_task)."
+        )
     if topology not in KINDS:
         from seqzoo.errors import unknown_name_error
 
         raise unknown_name_error("topology", topology, KINDS)
-    task = KINDS[topology](
-        f"tfds:{dataset}", dataset=dataset, description=f"TFDS {dataset} ({topology}).",
-        splits=splits, data_dir=data_dir, **features,
-    )
+    try:
+        task = KINDS[topology](
+            f"tfds:{dataset}", dataset=dataset, description=f"TFDS {dataset} ({topology}).",
+            splits=splits, data_dir=data_dir, **features,
+        )
+    except TypeError as error:  # A missing or unknown feature argument.
+        raise ValueError(f"The generic task 'tfds:{dataset}' as a {topology} task: {error}.") from error
     task.offline_tasks = OFFLINE_TASKS
     return task

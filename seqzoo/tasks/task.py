@@ -30,6 +30,7 @@ class Task:
 
     topology = None
     offline_tasks = ()
+    options = {}  # The `load_task` options it was made with (JSON), e.g. a generic task's features.
 
     def __init__(self, name, dataset, description, splits=None, data_dir=None, max_length=None):
         self.name = name

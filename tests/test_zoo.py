@@ -1,0 +1,275 @@
+"""The model registry: every named model builds, trains, saves and loads.
+
+Every check runs for every name in `seqzoo.list_models()`, so a new YAML file
+in zoo_configs/ is tested without touching this file.
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import yaml
+
+import seqzoo
+from seqzoo import zoo
+from seqzoo.config import SECTIONS
+from seqzoo.config import topology_sections
+
+B, T = 4, 6
+CELLS = ("rnn", "gru", "lstm", "peephole")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    keras.utils.set_random_seed(0)
+    yield
+
+
+def _sequence(spec, length, rng):
+    """A batch for an input spec: row i has its last i steps padded."""
+    if spec["type"] == "features":
+        x = rng.normal(size=(B, length, spec["dim"])).astype("float32")
+    else:
+        x = rng.integers(1, spec["vocab_size"], size=(B, length)).astype("int32")
+    for row in range(B):
+        x[row, length - row :] = 0
+    return x
+
+
+def batch_for(config, seed=0):
+    """A small fixed `(x, y)` batch shaped by a resolved config, with a sensible target.
+
+    Language models and decoders learn the next token of their own input,
+    classifiers a fixed random label.
+    """
+    rng = np.random.default_rng(seed)
+    topology = config["topology"]
+    if topology == "encoder_decoder":
+        source = _sequence(config["inputs"], T, rng)
+        target = _sequence(config["targets"], T + 1, rng)
+        return {"inputs": source, "decoder_inputs": target[:, :-1]}, target[:, 1:]
+    if topology in ("language_model", "one_to_many"):
+        tokens = _sequence(config["inputs"], T + 1, rng)
+        if topology == "language_model":
+            return tokens[:, :-1], tokens[:, 1:]
+        condition = config["condition"]
+        if condition["type"] == "classes":
+            c = rng.integers(0, condition["size"], size=(B,)).astype("int32")
+        else:
+            c = rng.normal(size=(B, condition["dim"])).astype("float32")
+        return {"condition": c, "inputs": tokens[:, :-1]}, tokens[:, 1:]
+    x = _sequence(config["inputs"], T, rng)
+    outputs = config["outputs"]
+    shape = (B,) if topology == "many_to_one" else (B, T)
+    if outputs["type"] == "binary":
+        y = rng.integers(0, 2, size=shape + (1,)).astype("float32")
+    elif outputs["type"] == "classes":
+        y = rng.integers(0, outputs["size"], size=shape).astype("int32")
+    else:
+        y = rng.normal(size=shape + (outputs["size"],)).astype("float32")
+    return x, y
+
+
+def expected_output_shape(config):
+    topology = config["topology"]
+    if topology == "encoder_decoder":
+        return (B, T, config["targets"]["vocab_size"])
+    if topology in ("language_model", "one_to_many"):
+        return (B, T, config["inputs"]["vocab_size"])
+    outputs = config["outputs"]
+    size = 1 if outputs["type"] == "binary" else outputs["size"]
+    return (B, size) if topology == "many_to_one" else (B, T, size)
+
+
+def inference_loss(model, x, y):
+    """The compiled loss in inference mode (no dropout), masks applied as in training."""
+    y_pred = model(x, training=False)
+    return float(keras.ops.convert_to_numpy(model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)))
+
+
+def numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+# --- the registry -------------------------------------------------------------------------
+
+
+def test_registry_has_at_least_24_models():
+    assert len(seqzoo.list_models()) >= 24
+    assert seqzoo.list_models() == sorted(seqzoo.list_models())
+
+
+def test_list_models_filters_with_fnmatch():
+    lstm = seqzoo.list_models("lstm_*")
+    assert lstm, "no lstm_* models"
+    assert lstm == [name for name in seqzoo.list_models() if name.startswith("lstm_")]
+    assert "lstm_bi_deep" in lstm and "gru_bi_deep" not in lstm
+    assert seqzoo.list_models("*_bi_deep") == [f"{cell}_bi_deep" for cell in sorted(CELLS)]
+    assert seqzoo.list_models("no_such_model_*") == []
+
+
+def test_configs_come_from_the_yaml_folder():
+    folder = zoo.config_dir()
+    stems = sorted(path.stem for path in Path(folder).glob("*.yaml"))
+    assert stems == seqzoo.list_models()
+    # The resolved config keeps what its YAML file says.
+    with open(Path(folder) / "lstm_bi_deep.yaml") as file:
+        written = yaml.safe_load(file)
+    resolved = seqzoo.get_config("lstm_bi_deep")
+    assert resolved["description"] == written["description"]
+    for key, value in written["backbone"].items():
+        assert resolved["backbone"][key] == value
+    assert resolved["search"] == written["search"]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("direction", ["uni", "bi"])
+@pytest.mark.parametrize("deep", ["", "_deep"])
+def test_every_cell_direction_and_depth_is_registered(cell, direction, deep):
+    name = f"{cell}_{direction}{deep}"
+    assert name in seqzoo.list_models()
+    backbone = seqzoo.get_config(name)["backbone"]
+    assert backbone["cell"] == cell
+    assert backbone["bidirectional"] is (direction == "bi")
+    assert (backbone["depth"] > 1) is bool(deep)
+
+
+def test_lstm_bi_deep_is_three_bidirectional_lstm_layers():
+    config = seqzoo.get_config("lstm_bi_deep")
+    assert config["backbone"]["cell"] == "lstm"
+    assert config["backbone"]["depth"] == 3
+    assert config["backbone"]["bidirectional"] is True
+    stack = seqzoo.build("lstm_bi_deep").get_layer("backbone")
+    assert stack.depth == 3 and len(stack.recurrent_layers) == 3
+    assert all(isinstance(layer, keras.layers.Bidirectional) for layer in stack.recurrent_layers)
+    assert all(type(cell).__name__ == "LSTMCell" for cell in stack.cells)
+
+
+# --- every model: forward pass, training, save/load ---------------------------------------
+
+
+@pytest.mark.parametrize("name", seqzoo.list_models())
+def test_named_model_builds_trains_and_round_trips(name, tmp_path):
+    config = seqzoo.get_config(name)
+    model = seqzoo.build(name)
+    assert isinstance(model, seqzoo.architectures.SeqzooModel)
+    assert model.seqzoo_config == config
+    x, y = batch_for(config)
+
+    outputs = numpy(model(x, training=False))
+    assert outputs.shape == expected_output_shape(config)
+    assert np.all(np.isfinite(outputs))
+
+    before = inference_loss(model, x, y)
+    # Eager steps: tracing a train function per model costs more CPU than 8 small
+    # steps (graph-mode training is exercised by the encoder-decoder test).
+    model.run_eagerly = True
+    for _ in range(8):
+        model.train_on_batch(x, y)
+    after = inference_loss(model, x, y)
+    assert np.isfinite(before) and np.isfinite(after)
+    assert after < before, f"{name}: loss did not fall ({before} -> {after})"
+
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, seqzoo.architectures.SeqzooModel)
+    np.testing.assert_allclose(numpy(loaded(x, training=False)), numpy(model(x, training=False)), rtol=0, atol=1e-6)
+    assert loaded.seqzoo_config == seqzoo.get_config(name)
+    # The config on disk rebuilds the same architecture.
+    rebuilt = zoo.build_from_config(loaded.seqzoo_config, name=name)
+    rebuilt.set_weights(loaded.get_weights())
+    np.testing.assert_allclose(numpy(rebuilt(x, training=False)), numpy(model(x, training=False)), rtol=0, atol=1e-6)
+
+
+# --- overrides and resolved configs -------------------------------------------------------
+
+
+def test_section_override_changes_units():
+    config = seqzoo.get_config("lstm_uni", backbone={"units": 16})
+    assert config["backbone"]["units"] == 16
+    assert config["backbone"]["cell"] == "lstm"  # the rest of the section is kept
+    model = seqzoo.build("lstm_uni", backbone={"units": 16})
+    assert model.seqzoo_config == config
+    stack = model.get_layer("backbone")
+    assert stack.units == 16 and stack.cells[0].units == 16
+    assert tuple(stack.cells[0].kernel.shape) == (64, 4 * 16)
+    assert seqzoo.get_config("lstm_uni")["backbone"]["units"] == 128  # the YAML is untouched
+
+
+def test_dotted_override_changes_depth():
+    model = seqzoo.build("lstm_uni", **{"backbone.depth": 2})
+    assert model.seqzoo_config["backbone"]["depth"] == 2
+    stack = model.get_layer("backbone")
+    assert stack.depth == 2 and len(stack.recurrent_layers) == 2
+    assert seqzoo.get_config("lstm_uni", **{"backbone.depth": 2}) == model.seqzoo_config
+
+
+def test_topology_override_changes_the_output_rank():
+    many_to_one = seqzoo.build("lstm_uni", backbone={"units": 8})
+    many_to_many = seqzoo.build("lstm_uni", topology="many_to_many", backbone={"units": 8})
+    assert many_to_many.seqzoo_config["topology"] == "many_to_many"
+    x = np.array([[3, 1, 4, 1, 5, 0]], dtype="int32")
+    assert numpy(many_to_one(x)).shape == (1, 1)
+    assert numpy(many_to_many(x)).shape == (1, 6, 1)
+
+
+@pytest.mark.parametrize("name", seqzoo.list_models())
+def test_resolved_config_has_every_default(name):
+    config = seqzoo.get_config(name)
+    assert set(config) == {"description", "topology", "optimizer", "search"} | set(
+        topology_sections(config["topology"])
+    )
+    assert set(config["backbone"]) == set(SECTIONS["backbone"])
+    assert set(config["optimizer"]) == set(SECTIONS["optimizer"])
+    for key, field in SECTIONS["backbone"].items():
+        assert config["backbone"][key] is not None, key
+    # Resolving a resolved config changes nothing.
+    assert seqzoo.config.resolve(config, name) == config
+
+
+def test_defaults_missing_from_yaml_are_written_out():
+    with open(Path(zoo.config_dir()) / "lstm_uni.yaml") as file:
+        written = yaml.safe_load(file)
+    assert "residual" not in written["backbone"]
+    backbone = seqzoo.get_config("lstm_uni")["backbone"]
+    assert backbone["residual"] is False
+    assert backbone["dropout"] == 0.0
+    assert backbone["recurrent_dropout"] == 0.0
+    assert backbone["merge_mode"] == "concat"
+    assert backbone["cell_options"] == {}
+
+
+# --- user mistakes: unknown names and keys ------------------------------------------------
+
+
+@pytest.mark.parametrize("function", [seqzoo.build, seqzoo.get_config])
+def test_unknown_model_name_names_the_closest(function):
+    with pytest.raises(ValueError, match="'lstm_bi_dep'") as info:
+        function("lstm_bi_dep")
+    assert "'lstm_bi_deep'" in str(info.value)
+
+
+def test_unknown_key_in_a_section_override_names_the_allowed_key():
+    with pytest.raises(ValueError, match="'unitz'") as info:
+        seqzoo.build("lstm_uni", backbone={"unitz": 3})
+    assert "'units'" in str(info.value)
+
+
+def test_unknown_dotted_override_names_the_closest_key():
+    with pytest.raises(ValueError, match="'backbone.unitz'") as info:
+        seqzoo.build("lstm_uni", **{"backbone.unitz": 3})
+    assert "'backbone.units'" in str(info.value)
+
+
+def test_unknown_top_level_override_names_the_closest_key():
+    with pytest.raises(ValueError, match="'topolgy'") as info:
+        seqzoo.build("lstm_uni", topolgy="many_to_many")
+    assert "'topology'" in str(info.value)
+
+
+def test_a_section_override_must_be_a_mapping():
+    with pytest.raises(ValueError, match="backbone") as info:
+        seqzoo.build("lstm_uni", backbone=5)
+    assert "5" in str(info.value) and "mapping" in str(info.value)
