@@ -130,6 +130,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="T = 100, 200; no GENERATION.md")
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     model = build_model()
     runs = {
         "stepper, compiled": stepper_greedy(model, compiled=True),
@@ -189,7 +190,8 @@ def main(argv=None):
 
 `python benchmarks/generation.py`, run on {datetime.date.today().isoformat()}.
 
-Machine: {machine()}.
+Machine: {machine()}. Load average (1 min) at the start and the end of the run: {load_before:.1f} and
+{os.getloadavg()[0]:.1f}; with other jobs on the cores, single timings are noisy.
 
 Model: `{MODEL}` (embedding 32 -> GRU 256 -> 64 logits), untrained weights (seed 0), EOS made impossible so
 every sequence is exactly T tokens; greedy decoding. Each time is the median of 3 runs for the compiled

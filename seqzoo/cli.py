@@ -85,7 +85,7 @@ def _evaluate(args):
 
 def _generate(args):
     import seqzoo
-    from seqzoo import decoding
+    from seqzoo import music
     from seqzoo.run_folder import TASK, read_json
 
     texts = list(args.texts) + list(args.prefix or [])
@@ -115,7 +115,7 @@ def _generate(args):
         stem = os.path.splitext(args.out)[0]
         for index, sequence in enumerate(sequences, 1):
             path = stem if len(sequences) == 1 else f"{stem}_{index}"
-            for written in decoding.write_melody([int(token) for token in sequence.split()], path):
+            for written in music.write_melody([int(token) for token in sequence.split()], path):
                 print(written)
         return
     with open(args.out, "w") as file:

@@ -141,6 +141,12 @@ def resolve(config, name="config"):
             f"{name}: a {topology} model generates one token after another, so its "
             f"backbone cannot be bidirectional (received backbone.bidirectional=True)."
         )
+    if (resolved.get("decoder") or {}).get("bidirectional"):
+        raise ValueError(
+            f"{name}: a decoder writes its output left to right, so it cannot be "
+            f"bidirectional (received decoder.bidirectional=True); make the encoder "
+            f"(backbone.bidirectional) bidirectional instead."
+        )
     check_cell_options(backbone, name)
     optimizer = resolved["optimizer"]
     if optimizer["clipnorm"] is not None and optimizer["clipvalue"] is not None:

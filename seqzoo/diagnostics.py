@@ -1,4 +1,11 @@
-"""What the course shows on the blackboard, measured: gradients through time and gates."""
+"""What the course shows on the blackboard, measured: gradients through time, gates and attention.
+
+- `input_gradient_norms`, `plot_gradient_norms`: how far back a<T> depends on
+  x<t> (vanishing and exploding gradients);
+- `loss_gradient_norm`: the global gradient norm that `clipnorm` caps;
+- `record_gates`, `plot_gates`: every gate of a cell at every step of a sequence;
+- `attention_scores`, `plot_attention`: an encoder-decoder's attention weights.
+"""
 
 import weakref
 
@@ -24,9 +31,14 @@ GATE_LABELS = {
 def input_gradient_norms(layer, inputs):
     """How much the last output a<T> depends on each input x<t>: ||∂ sum(a<T>) / ∂x<t>||.
 
-    This is the course's vanishing-gradient picture: for a SimpleRNN the norm
-    shrinks geometrically with the distance T - t; gates (GRU, LSTM) keep it
-    alive.
+    This is the course's vanishing-gradient picture. For a SimpleRNN each step
+    back multiplies the gradient by diag(1 - a<t>²) Waa, so the norm shrinks
+    geometrically with the distance T - t when the units saturate or Waa
+    shrinks vectors (and grows when Waa stretches them: exploding). A gated
+    cell also passes it along its carried state, multiplied by Γf (LSTM) or
+    Keras's z = 1 - Γu (GRU) per step: gates near 1 keep it alive, while at
+    Keras's initialization (Γf ≈ 0.73, z ≈ 0.5) it still decays
+    (`tutorials/05_vanishing_and_exploding_gradients.py` measures all three).
 
     Args:
         layer: a sequence layer returning `(batch, units)` or

@@ -215,6 +215,19 @@ def barrier(strategy):
     strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
 
 
+def chief_first(strategy, prepare):
+    """Runs `prepare` on the chief, then lets every worker go on.
+
+    With several workers sharing a data folder, one process generates a
+    dataset that does not exist yet while the others wait, instead of all of
+    them writing it at once.
+    """
+    if is_multi_worker(strategy):
+        if is_chief(strategy):
+            prepare()
+        barrier(strategy)
+
+
 def rebuild_in_scope(model, strategy):
     """A copy of a seqzoo model whose variables live in `strategy`'s scope, same weights."""
     from seqzoo.zoo import build_from_config

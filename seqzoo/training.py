@@ -211,6 +211,7 @@ def train(
     """
     strategy = distributed.get_strategy(strategy)  # First: MultiWorkerMirroredStrategy precedes any TF op.
     task = load_task(task, data_dir=data_dir)
+    distributed.chief_first(strategy, lambda: task.raw("train"))  # Workers sharing data_dir: one generates it.
     folder = out or os.path.join("runs", f"{model_or_name if isinstance(model_or_name, str) else 'model'}-{task.name.replace('/', '_')}-{time.strftime('%Y%m%d-%H%M%S')}")
     if os.path.exists(os.path.join(folder, rf.METRICS)):
         raise rf.RunFolderError(f"Run folder {folder!r} holds a finished run; choose another --out.")

@@ -430,6 +430,7 @@ def tune(
             hypermodel,
         )
     if role != "worker":
+        hypermodel.task.raw("train")  # Generates the dataset before the chief serves workers that read it.
         if overwrite:
             _clear(out)
         _check_sweep(out, name, task_name, tuner, goal, epochs, batch_size, executions_per_trial, hypermodel)
@@ -521,7 +522,7 @@ def _launch(name, task, tuner, max_trials, epochs, out, data_dir, objective, exe
     if overwrite:
         _clear(out)
     _check_sweep(out, name, task, tuner, objective, epochs, batch_size, executions_per_trial, hypermodel)
-    hypermodel.task.prepare()  # Generate the dataset once, before several processes read it.
+    hypermodel.task.prepare().raw("train")  # Generate the dataset once, before several processes read it.
     arguments = [
         name, "--task", task, "--tuner", tuner, "--max-trials", str(max_trials or 0), "--epochs", str(epochs),
         "--out", out, "--objective", objective.name, "--direction", objective.direction,

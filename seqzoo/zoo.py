@@ -9,7 +9,9 @@ import yaml
 
 from seqzoo.architectures import TOPOLOGIES
 from seqzoo.architectures.heads import loss_and_metrics
+from seqzoo.config import NEEDS
 from seqzoo.config import SECTIONS
+from seqzoo.config import TOKEN_TYPES
 from seqzoo.config import TOP_LEVEL
 from seqzoo.config import resolve
 from seqzoo.errors import unknown_name_error
@@ -73,7 +75,7 @@ def apply_overrides(config, overrides):
                 )
             config.setdefault(section, {})[field] = value
         elif section in SECTIONS and isinstance(value, dict):
-            config[section] = {**(config.get(section) or {}), **value}
+            config[section] = merge_section(config, section, value)
         else:
             config[section] = value
     return config
@@ -90,17 +92,36 @@ def fit_to_task(config, model_spec):
             other keys (e.g. `embedding_dim`); one of another type replaces it.
     """
     config = copy.deepcopy(config)
-    default_dim = (config.get("inputs") or {}).get("embedding_dim", DEFAULT_EMBEDDING_DIM)
     for key, value in model_spec.items():
-        if not isinstance(value, dict):
-            config[key] = value
-            continue
-        current = config.get(key) or {}
-        merged = {**current, **value} if current.get("type") == value.get("type") else dict(value)
-        if merged.get("type") == "tokens":
-            merged.setdefault("embedding_dim", default_dim)
-        config[key] = merged
+        config[key] = merge_section(config, key, value, keep_token_type=True)
     return config
+
+
+def merge_section(config, key, value, keep_token_type=False):
+    """`value` merged over `config[key]`, key by key.
+
+    When the `type` changes, the old keys that the new type does not use are
+    dropped, so that none lingers in the resolved config (`inputs: {type:
+    features, dim: 3}` over token inputs drops `vocab_size`; `{type: one_hot}`
+    keeps `vocab_size` and drops `embedding_dim`). With `keep_token_type`,
+    token ids and one-hot vectors count as one type and the config's choice
+    between them is kept (a task says how many tokens there are, the model
+    how to read them).
+    """
+    if not isinstance(value, dict) or key not in SECTIONS:
+        return value
+    current = config.get(key) or {}
+    old, new = current.get("type"), value.get("type", current.get("type"))
+    if keep_token_type and {old, new} <= set(TOKEN_TYPES):
+        new = old
+    merged = {**current, **value, **({"type": new} if new else {})}
+    if old != new:
+        used = {"type", "max_length", *NEEDS.get(new, ()), *value}
+        merged = {k: v for k, v in merged.items() if k in used}
+    if merged.get("type") == "tokens":
+        default_dim = (config.get("inputs") or {}).get("embedding_dim", DEFAULT_EMBEDDING_DIM)
+        merged.setdefault("embedding_dim", default_dim)
+    return merged
 
 
 def get_config(name, task=None, **overrides):

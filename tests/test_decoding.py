@@ -12,6 +12,7 @@ from scipy import stats
 
 import seqzoo
 from seqzoo import decoding
+from seqzoo import music
 from seqzoo.architectures import Stepper
 from seqzoo.architectures import language_model
 from seqzoo.tasks.vocabulary import BOS_ID
@@ -434,5 +435,5 @@ def test_generate_on_ids_without_a_task(lm, translator, conditioned):
 
 
 def test_melody_runs_merge_repeated_pitches():
-    assert decoding.melody_runs([60, 60, 62, 0, 0, 62, 62, 62]) == [(60, 2), (62, 1), (0, 2), (62, 3)]
-    assert decoding.melody_runs([]) == []
+    assert music.melody_runs([60, 60, 62, 0, 0, 62, 62, 62]) == [(60, 2), (62, 1), (0, 2), (62, 3)]
+    assert music.melody_runs([]) == []

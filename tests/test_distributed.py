@@ -28,7 +28,7 @@ tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow", re
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("tfds"))
-    seqzoo.load_task(TASK, data_dir=path).prepare()  # Generates the dataset (from sktime) once.
+    seqzoo.load_task(TASK, data_dir=path).raw("train")  # Generates the dataset (from sktime) once.
     return path
 
 
@@ -136,7 +136,8 @@ print("FOLDER", folder)
 
 
 @tensorflow_only
-def test_multi_worker_training_on_two_local_workers_agrees_on_the_weights(data_dir, tmp_path):
+def test_multi_worker_training_on_two_local_workers_agrees_on_the_weights(tmp_path):
+    data_dir = str(tmp_path / "tfds")  # Not generated yet: the chief generates it while the other worker waits.
     script = tmp_path / "worker.py"
     script.write_text(WORKER_SCRIPT)
     out = str(tmp_path / "run")

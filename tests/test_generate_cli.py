@@ -11,6 +11,7 @@ import pytest
 import seqzoo
 from seqzoo import cli
 from seqzoo import decoding
+from seqzoo import music
 from seqzoo import run_folder as rf
 from seqzoo.tasks.vocabulary import Vocabulary
 
@@ -209,7 +210,7 @@ def test_melody_as_midi_and_musicxml(chorales_run, capsys, tmp_path):
     assert all(pitch == 0 or 36 <= pitch <= 96 for pitch in pitches)
     code, paths, _ = generate(capsys, chorales_run, *settings, "--out", tmp_path / "melody.mid")
     assert code == 0 and paths == [str(tmp_path / "melody.mid"), str(tmp_path / "melody.musicxml")]
-    runs = decoding.melody_runs(pitches)
+    runs = music.melody_runs(pitches)
     notes = [(pitch, steps * 0.25) for pitch, steps in runs if pitch]
     for path in paths:
         parsed = music21.converter.parse(path).stripTies().flatten().notes
@@ -218,7 +219,7 @@ def test_melody_as_midi_and_musicxml(chorales_run, capsys, tmp_path):
 
 def test_melody_notes_hold_repeated_pitches(tmp_path):
     pitches = [60, 60, 60, 60, 62, 62, 0, 0, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 65, 67]
-    paths = decoding.write_melody(pitches, tmp_path / "tune.mid")
+    paths = music.write_melody(pitches, tmp_path / "tune.mid")
     for path in paths:
         parsed = music21.converter.parse(path).stripTies().flatten().notes
         assert [(note.pitch.midi, float(note.quarterLength)) for note in parsed] == [

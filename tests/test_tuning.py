@@ -25,7 +25,7 @@ TINY = {"backbone.units": 8, "search": SEARCH}
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("tfds"))
-    seqzoo.load_task(TASK, data_dir=path).prepare()  # Generates the dataset (from sktime) once.
+    seqzoo.load_task(TASK, data_dir=path).raw("train")  # Generates the dataset (from sktime) once.
     return path
 
 

@@ -38,7 +38,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     os.makedirs(out, exist_ok=True)
     task = seqzoo.load_task("names", data_dir=data_dir)
     units = 16 if fast else 64
-    epochs = 2 if fast else 15
+    epochs = 1 if fast else 15
     results = {"gate_range": {}, "state_error": {}, "equation_error": {}, "saturated": {}}
 
     # ## Three character models

@@ -67,7 +67,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     rng = np.random.default_rng(seed)
     train = make_data(2000 if fast else 8000, rng)
     test = make_data(500 if fast else 2000, rng)
-    epochs = 5 if fast else 20
+    epochs = 6 if fast else 20
     units = 16 if fast else 32
     ceiling = (1 / 3) * (T - 1) / T + 1 / T
     print(f"{len(train[0])} training sentences of {T} words; a left-to-right model can reach at most "
@@ -95,7 +95,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
             "inputs.vocab_size": 4 + WORDS, "inputs.embedding_dim": 8, "outputs.size": TAGS,
             "backbone.units": units, "optimizer.learning_rate": 1e-2, **overrides,
         })
-        history = model.fit(*train, validation_data=test, batch_size=64, epochs=epochs, verbose=0)
+        history = model.fit(*train, validation_data=test, batch_size=128 if fast else 64, epochs=epochs, verbose=0)
         histories[name] = history.history["val_accuracy"]
         accuracies[name] = float(model.evaluate(*test, verbose=0, return_dict=True)["accuracy"])
         parameters[name] = model.count_params()

@@ -36,7 +36,7 @@ import music21
 import numpy as np
 
 import seqzoo
-from seqzoo import decoding
+from seqzoo import music
 
 
 def parse_back(midi_path):
@@ -114,17 +114,17 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
 
     # ## Writing MIDI with music21
     #
-    # `decoding.write_melody` merges repeated pitches into held notes (a run
+    # `music.write_melody` merges repeated pitches into held notes (a run
     # of 8 equal tokens is one half note; a rest is 0), builds a music21
     # stream and writes MIDI and MusicXML. (The grid cannot tell a held note
     # from the same note struck again; the dataset's `soprano_onset` feature
     # could.) Reading the MIDI back with music21 gives the same notes.
     checks = {}
     for name, pitches in melodies.items():
-        midi, musicxml = decoding.write_melody(pitches, os.path.join(out, f"09_melody_{name}"
+        midi, musicxml = music.write_melody(pitches, os.path.join(out, f"09_melody_{name}"
                                                                        if name != "continuation" else
                                                                        "09_continuation"))
-        expected = [(pitch, steps * decoding.STEP) for pitch, steps in decoding.melody_runs(pitches) if pitch != 0]
+        expected = [(pitch, steps * music.STEP) for pitch, steps in music.melody_runs(pitches) if pitch != 0]
         parsed = parse_back(midi)
         checks[name] = {"expected": expected, "parsed": parsed, "midi": midi, "musicxml": musicxml}
         names = " ".join(music21.pitch.Pitch(midi=p).nameWithOctave for p, _ in expected[:12])
@@ -141,8 +141,8 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     every = [p for _, pitches, _ in rolls for p in pitches if p]
     low, high = (min(every) - 2, max(every) + 2) if every else (55, 85)
     for axis, (title, pitches, split) in zip(axes, rolls):
-        for start, (pitch, steps) in zip(np.cumsum([0] + [s for _, s in decoding.melody_runs(pitches)])[:-1],
-                                         decoding.melody_runs(pitches)):
+        for start, (pitch, steps) in zip(np.cumsum([0] + [s for _, s in music.melody_runs(pitches)])[:-1],
+                                         music.melody_runs(pitches)):
             if pitch:
                 color = "tab:gray" if split is not None and start < split else "tab:blue"
                 axis.add_patch(plt.Rectangle((start, pitch - 0.4), steps - 0.1, 0.8, color=color))

@@ -60,7 +60,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     os.makedirs(out, exist_ok=True)
     runs = os.path.join(out, "runs")
     units = 32 if fast else 128
-    source_epochs, epochs = (2, 1) if fast else (15, 5)
+    source_epochs, epochs = (1, 1) if fast else (15, 5)
     overrides = {"backbone.units": units}
 
     def fresh(name):  # Each run gets a new folder (seqzoo.train resumes an unfinished one).

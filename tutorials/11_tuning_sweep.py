@@ -61,7 +61,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # and scores it on the validation split (here: `val_accuracy`, maximized).
     # The sweep folder keeps keras-tuner's trials, so running the same call
     # again resumes the sweep instead of starting over.
-    max_trials, epochs = (4, 3) if fast else (20, 20)
+    max_trials, epochs = (3, 2) if fast else (20, 20)
     sweep = os.path.join(out, "runs", "11_sweep")
     shutil.rmtree(sweep, ignore_errors=True)
     result = seqzoo.tune("gru_uni", "japanese_vowels", tuner="random", max_trials=max_trials, epochs=epochs,
@@ -90,7 +90,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #    with the value, on a log scale for log-sampled ones; for choices, the
     #    share of the variance between groups of equal value). With a handful
     #    of trials every hyperparameter "explains" most of it: the fast mode's
-    #    4 trials cannot tell the two apart, the full mode's 20 can.
+    #    3 trials cannot tell the two apart, the full mode's 20 can.
     # 3. Does the best lie at the edge of the range? Then the range is too
     #    small: widen it and search again.
     hypermodel = tuning.HyperModel("gru_uni", "japanese_vowels", data_dir=data_dir)
@@ -169,7 +169,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--fast", action="store_true", help="4 trials of 3 epochs (what the tests run)")
+    parser.add_argument("--fast", action="store_true", help="3 trials of 2 epochs (what the tests run)")
     parser.add_argument("--out", default="tutorial_output", help="folder for the sweep and the plot")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS's)")
     arguments = parser.parse_args()

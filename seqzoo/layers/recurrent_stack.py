@@ -1,7 +1,6 @@
 """A stack of recurrent layers built from one backbone description."""
 
 import keras
-from keras import ops
 
 from seqzoo import cells
 
@@ -118,8 +117,9 @@ class RecurrentStack(keras.layers.Layer):
         ]
 
     def _has_skip(self, index, input_width):
+        """Whether layer `index` adds its input: between recurrent layers, over sequences of equal width."""
         returns_sequence = self.return_sequences or index < self.depth - 1
-        return self.residual and returns_sequence and input_width == self.output_width
+        return self.residual and index > 0 and returns_sequence and input_width == self.output_width
 
     def build(self, input_shape):
         shape = tuple(input_shape)

@@ -64,7 +64,7 @@ class TaggingTask(Task):
         """Loss, token accuracy, the majority-tag baseline, and entity F1 for IOB tags."""
         results = super().evaluate(model, split, batch_size)
         names = self.tag_names()
-        truths, guesses, masks = [], [], []
+        truths, guesses = [], []
         for x, y, logits in self.predictions(model, split, batch_size):
             mask = np.asarray(x) != 0
             guess = logits.argmax(-1)

@@ -1,0 +1,235 @@
+"""Runs every tutorial's fast mode and asserts the claim it teaches.
+
+Each tutorial in tutorials/ has `main(fast, out, ...)`, which prints its
+walk-through, writes its plots into `out` and returns the numbers it shows;
+these tests import the file, run `main(fast=True, ...)` and check those
+numbers. The offline datasets are generated once per session into a
+temporary TFDS folder.
+"""
+
+import importlib.util
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TUTORIALS = REPOSITORY / "tutorials"
+
+
+def load(stem):
+    """Imports `tutorials/<stem>.py` (a name that starts with a digit) as a module."""
+    path = TUTORIALS / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"tutorial_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_image(path, min_size=(200, 200)):
+    """The file is a PNG that matplotlib reads back, of a plausible size, and not blank."""
+    import matplotlib.image
+
+    assert os.path.isfile(path), path
+    image = matplotlib.image.imread(path)
+    assert image.shape[0] >= min_size[1] and image.shape[1] >= min_size[0], image.shape
+    assert np.asarray(image[..., :3]).std() > 0.01, f"{path} looks blank"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("tfds"))
+
+
+def tutorial_files():
+    return sorted(path.stem for path in TUTORIALS.glob("[0-9][0-9]_*.py"))
+
+
+def test_every_tutorial_has_a_header_a_main_and_a_test():
+    stems = tutorial_files()
+    assert [stem[:2] for stem in stems] == [f"{n:02d}" for n in range(1, 12)], stems
+    tests = Path(__file__).read_text()
+    readme = (REPOSITORY / "README.md").read_text()
+    for stem in stems:
+        text = (TUTORIALS / f"{stem}.py").read_text()
+        header = text.split('"""')[1]
+        for field in ("Title:", "Author:", "Description:"):
+            assert field in header, (stem, field)
+        assert re.search(r"^def main\(fast=False, out=", text, re.M), stem
+        assert "--fast" in text and "--out" in text, stem
+        assert f'load("{stem}")' in tests, f"no test runs {stem}"
+        assert f"tutorials/{stem}.py" in readme, f"README's tutorial index lacks {stem}"
+
+
+def test_01_runs_from_the_command_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(TUTORIALS / "01_notation_and_one_hot.py"), "--fast", "--out", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "StringLookup one-hot equals OneHot without the padding row: True" in result.stdout
+    assert_image(tmp_path / "01_one_hot.png")
+
+
+def test_01_notation_and_one_hot(tmp_path):
+    results = load("01_notation_and_one_hot").main(fast=True, out=str(tmp_path))
+    assert results["unknown_id"] == 1
+    assert results["unknown_words"] == ["hermione", "spell"]
+    assert [i for i, token in enumerate(results["ids"]) if token == 1] == [3, 8]
+    assert results["decoded"][3] == "[UNK]" and results["decoded"][0] == "harry"
+    inputs, targets = results["framed_inputs"], results["framed_targets"]
+    assert inputs[0] == 2 and targets[-1] == 3 and inputs[1:] == targets[:-1]
+    assert results["one_hot_shape"] == (2, 9, results["vocabulary_size"])
+    np.testing.assert_array_equal(results["row_sums"], [[1] * 9, [1] * 4 + [0] * 5])
+    np.testing.assert_array_equal(results["mask"], results["row_sums"] > 0)
+    assert results["string_lookup_matches"]
+    assert_image(results["plot"])
+
+
+def test_02_forward_pass_and_bptt_by_hand(tmp_path):
+    results = load("02_rnn_forward_and_bptt").main(fast=True, out=str(tmp_path))
+    # The hand-written forward pass equals SimpleRNNCell (float32), Wa = [Waa | Wax].
+    assert results["forward_max_error"] < 1e-6
+    assert results["stacked_kernel_error"] < 1e-6
+    assert results["stacked_step_error"] < 1e-6
+    # Hand-written BPTT equals automatic differentiation (float64) and finite differences.
+    assert abs(results["loss_hand"] - results["loss_keras"]) < 1e-10
+    assert set(results["gradient_errors"]) == {"Waa", "Wax", "ba", "Wya", "by", "x"}
+    for name, error in results["gradient_errors"].items():
+        assert error < 1e-10 * max(1.0, results["gradient_scales"][name]), name
+    assert max(results["finite_difference_errors"]) < 1e-6
+    # One output's gradient fades as it travels back through time.
+    norms = results["last_step_gradient_norms"]
+    assert norms[0] < norms[-1] and np.all(np.diff(norms) > 0)
+    assert_image(results["plot"])
+
+
+def test_03_kinds_of_rnn(tmp_path):
+    results = load("03_kinds_of_rnn").main(fast=True, out=str(tmp_path))
+    assert results["shapes"] == {
+        "many_to_one": (2, 5),
+        "many_to_many": (2, 7, 3),
+        "one_to_many": (2, 4, 30),
+        "encoder_decoder": (2, 4, 12),
+        "language_model": (2, 7, 30),
+    }
+    assert results["padding_difference"] < 1e-6
+    assert results["causality"]["unidirectional"] < 1e-7  # ŷ<t> ignores later inputs...
+    assert results["causality"]["bidirectional"] > 1e-4  # ...unless the model reads both ways.
+    assert results["condition_effect"] > 1e-4
+    assert max(results["stepper_difference"].values()) < 1e-5
+    assert_image(results["plot"])
+
+
+def test_04_character_language_model_samples_novel_names(tmp_path, data_dir):
+    results = load("04_character_language_model").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    assert results["bits_per_character"] < results["uniform_bits"] - 1.0
+    for temperature, stats in results["by_temperature"].items():
+        assert len(stats["samples"]) == 50
+        assert stats["novel"] > 0, temperature
+    assert results["by_temperature"][1.0]["novel"] >= 10
+    # Colder sampling writes shorter, likelier names than hotter sampling.
+    assert results["by_temperature"][0.5]["mean_length"] < results["by_temperature"][1.5]["mean_length"]
+    assert len(results["greedy"]) == 1 and len(results["beam"]) == 5
+    totals = results["log_probability"]
+    assert sum(totals[real] for real, _ in results["pairs"]) > sum(totals[fake] for _, fake in results["pairs"])
+    for path in results["plots"]:
+        assert_image(path)
+
+
+def test_05_vanishing_and_exploding_gradients(tmp_path):
+    results = load("05_vanishing_and_exploding_gradients").main(fast=True, out=str(tmp_path))
+    at = results["at_distance"]
+    # Gates that carry the state keep the gradient orders of magnitude above a SimpleRNN's.
+    assert at["LSTM, carry gate bias +3"] >= 100 * at["SimpleRNN"]
+    assert at["GRU, carry gate bias +3"] >= 100 * at["SimpleRNN"]
+    # At Keras's initialization the LSTM (Γf ≈ 0.73) already beats the SimpleRNN,
+    # while the GRU (z ≈ 0.5) decays fastest of all.
+    assert at["LSTM"] >= 10 * at["SimpleRNN"]
+    assert at["GRU"] < at["SimpleRNN"] < at["LSTM"]
+    assert 0.65 < results["gate_means"]["LSTM"] < 0.8 and 0.4 < results["gate_means"]["GRU"] < 0.6
+    assert results["gate_means"]["LSTM, carry gate bias +3"] > 0.9
+    # Small inputs keep the SimpleRNN out of saturation; a stretching Waa explodes.
+    assert results["small_input_rnn_at_distance"] > 1000 * at["SimpleRNN"]
+    assert results["exploding_growth"] > 1e3
+    # Without clipping the run diverges; with clipnorm=1.0 it stays finite and learns.
+    unclipped, clipped = results["runs"]["no clipping"], results["runs"]["clipnorm = 1.0"]
+    assert not math.isfinite(unclipped["loss"][-1])
+    assert all(math.isfinite(value) for value in clipped["loss"])
+    assert clipped["loss"][-1] < 0.5 * clipped["loss"][0]
+    assert_image(results["gradient_plot"])
+    assert_image(results["clipping_plot"])
+
+
+def test_06_gates_follow_the_course_equations(tmp_path, data_dir):
+    results = load("06_gates").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    for cell in ("gru", "lstm", "peephole"):
+        low, high = results["gate_range"][cell]
+        assert 0.0 <= low <= high <= 1.0, cell
+        assert results["state_error"][cell] < 1e-5, cell
+        assert results["equation_error"][cell] < 1e-5, cell
+        assert_image(results[f"plot_{cell}"])
+
+
+def test_07_bidirectional_beats_unidirectional(tmp_path):
+    results = load("07_bidirectional_and_deep_rnns").main(fast=True, out=str(tmp_path))
+    accuracy, ceiling = results["accuracy"], results["ceiling"]
+    for depth in ("1 layer", "2 layers"):
+        bi, uni = accuracy[f"{depth}, bidirectional"], accuracy[f"{depth}, unidirectional"]
+        assert bi >= 0.95, (depth, bi)
+        assert uni <= ceiling + 0.03, (depth, uni)  # No left-to-right model can do better.
+        assert bi - uni >= 0.5
+    assert_image(results["plot"])
+
+
+def test_08_attention_rows_sum_to_one(tmp_path, data_dir):
+    results = load("08_date_translation_with_attention").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    scores = results["scores"]
+    assert scores.shape[0] == 4 and scores.shape[2] == max(results["source_lengths"])
+    assert len(set(results["source_lengths"])) > 1  # Padding is exercised.
+    np.testing.assert_allclose(results["row_sums"], 1.0, atol=1e-5)
+    assert results["padding_mass"] < 1e-6
+    assert all(isinstance(text, str) for text in results["translations"])
+    assert results["metrics"]["accuracy"] > 0.3  # Teacher-forced characters, 15 target ids.
+    assert_image(results["plot"])
+
+
+def test_09_midi_parses_back_note_for_note(tmp_path, data_dir):
+    results = load("09_music_generation").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    assert results["melodies"]["continuation"][: len(results["opening"])] == results["opening"]
+    for name, check in results["checks"].items():
+        assert os.path.getsize(check["midi"]) > 0 and os.path.getsize(check["musicxml"]) > 0
+        assert check["parsed"] == check["expected"], name
+    assert len(results["checks"]["continuation"]["expected"]) > 0
+    assert_image(results["plot"])
+
+
+def test_10_fine_tuning_starts_from_the_source_weights(tmp_path, data_dir):
+    results = load("10_fine_tuning").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    assert results["start_difference"] == 0.0
+    assert {"inputs_embedding", "backbone", "head"} <= set(results["copied"])
+    assert "condition_embedding" in results["new"]
+    assert results["backbone_change"]["frozen"] == 0.0
+    assert results["backbone_change"]["unfrozen"] > 0.0
+    losses = results["test_loss"]
+    assert losses["unfrozen"] < losses["from scratch"] and losses["frozen"] < losses["from scratch"]
+    assert results["loss_before"]["fine-tuned"] < results["loss_before"]["from scratch"]
+    assert_image(results["plot"])
+
+
+def test_11_tuning_sweep(tmp_path, data_dir):
+    results = load("11_tuning_sweep").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    rows = results["rows"]
+    assert len(rows) == 3 and all(row["status"] == "COMPLETED" for row in rows)
+    assert [row["rank"] for row in rows] == [1, 2, 3]
+    assert results["best"]["score"] == max(row["score"] for row in rows)
+    assert set(results["importance"]) <= {"backbone.units", "optimizer.learning_rate"}
+    assert 0.0 <= results["test_metrics"]["accuracy"] <= 1.0
+    assert [(r["trial"], r["score"]) for r in results["resumed_rows"]] == [(r["trial"], r["score"]) for r in rows]
+    assert_image(results["plot"])
+    assert_image(os.path.join(results["sweep"], "results.png"))
