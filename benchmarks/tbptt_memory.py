@@ -12,7 +12,7 @@ Usage:
 
     python benchmarks/tbptt_memory.py [--backend tensorflow|jax] [--quick]
 
-It prints a Markdown table; `benchmarks/RESULTS.md` records one.
+It prints a Markdown table and writes it into `benchmarks/RESULTS.md`.
 """
 
 import argparse
@@ -23,6 +23,7 @@ import subprocess
 import sys
 
 import numpy as np
+from results_md import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH, FEATURES, UNITS, CHUNK = 64, 128, 256, 100
@@ -104,16 +105,26 @@ def main():
         )
         records.append(json.loads(result.stdout.strip().splitlines()[-1]))
     first = records[0]
-    print(f"Backend {args.backend}; batch {BATCH}, input width {FEATURES}, LSTM "
-          f"{UNITS} units, chunks of {CHUNK} steps for truncated BPTT.\n")
-    print("| training | T | resident before training (MiB) | peak (MiB) | peak / truncated T="
-          f"{first['time_steps']} | growth over 'before' (MiB) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    lines = [
+        f"Written by `python benchmarks/tbptt_memory.py --backend {args.backend}"
+        f"{' --quick' if args.quick else ''}`. Batch {BATCH}, input width {FEATURES}, "
+        f"LSTM of {UNITS} units (`seqzoo.layers.Recurrent`) and a Dense head, Adam; "
+        f"truncated BPTT in chunks of {CHUNK} steps with `seqzoo.tbptt.fit_truncated`, "
+        "full BPTT as one `train_on_batch`. Peak resident memory of a fresh process.",
+        "",
+        f"| {args.backend}: training | T | resident before training (MiB) | peak (MiB) "
+        f"| peak / truncated T={first['time_steps']} | growth over 'before' (MiB) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in records:
-        print(f"| {r['mode']} BPTT | {r['time_steps']} | {r['before_mib']:.0f} | "
-              f"{r['peak_mib']:.0f} | {r['peak_mib'] / first['peak_mib']:.2f}x | "
-              f"{r['peak_mib'] - r['before_mib']:.0f} |")
-
+        lines.append(
+            f"| {r['mode']} BPTT | {r['time_steps']} | {r['before_mib']:.0f} | "
+            f"{r['peak_mib']:.0f} | {r['peak_mib'] / first['peak_mib']:.2f}x | "
+            f"{r['peak_mib'] - r['before_mib']:.0f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    write_section(f"tbptt-memory-{args.backend}", text)
 
 if __name__ == "__main__":
     main()

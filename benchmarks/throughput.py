@@ -3,19 +3,23 @@
 Every case trains one recurrent layer (`return_sequences=True`, inputs of
 width 128, 256 units) on a regression target: forward pass, mean squared
 error, backward pass and an Adam step, i.e. `model.train_on_batch` for Keras
-models and the usual loop for PyTorch. The contenders of a case are timed in
-one process, alternately (A B C A B C ...), several times; each reports the
-median tokens (batch x time steps) per second, and the table gives ratios
-against Keras's built-in layer.
+models and the usual loop for PyTorch (`nn.RNN`, `nn.GRU`, `nn.LSTM`, when
+torch is installed; in the TensorFlow process only, with TensorFlow's thread
+count). The contenders of a case are timed in one process, alternately
+(A B C A B C ...), several times; each reports the median tokens (batch x
+time steps) per second, and the table gives ratios against Keras's built-in
+layer (`SimpleRNN`, `GRU`, `LSTM`; the peephole cell against `LSTM`).
 
 The Keras backend is fixed per process, so each backend runs in its own
 process. Without `--backend` this script runs them one after the other,
-then writes `benchmarks/RESULTS.md` with the machine it ran on.
+then writes its table into `benchmarks/RESULTS.md` with the machine it ran
+on. Other processes on the machine make the numbers noisy: the table gives
+each case's spread.
 
 Usage:
 
-    python benchmarks/throughput.py [--quick]                 # all; RESULTS.md
-    python benchmarks/throughput.py --backend jax [--quick]   # one backend
+    python benchmarks/throughput.py [--quick] [--batch 64]    # all; RESULTS.md
+    python benchmarks/throughput.py --backend jax [--quick]   # one backend, printed
 
 Benchmarks are never tests: nothing here asserts a time.
 """
@@ -30,23 +34,31 @@ import subprocess
 import sys
 import time
 
+from results_md import write_section
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKENDS = ("tensorflow", "jax")
 CELLS = ("rnn", "gru", "lstm", "peephole")
 KERAS_LAYERS = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "peephole": "LSTM"}
 TORCH_MODULES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "peephole": "LSTM"}
-BATCH, FEATURES, UNITS = 64, 128, 256
+BATCH, FEATURES, UNITS = 64, 128, 256  # the batch can be changed with --batch
 
 
 def cases(quick):
     """`(time_steps, steps_per_run, repeats)` of each sequence length."""
     if quick:
         return [(100, 3, 5)]
-    return [(100, 5, 7), (1000, 1, 3)]
+    return [(100, 3, 9), (1000, 1, 3)]
 
 
-def keras_contenders(cell, time_steps, backend):
-    """Name -> a function building the compiled Keras model of one contender."""
+def keras_contenders(cell, time_steps, batch, backend):
+    """Name -> a function building the compiled Keras model of one contender.
+
+    `keras` is Keras's built-in layer, `seqzoo` the `RecurrentStack` as
+    `seqzoo.build` makes it, `seqzoo_hoisted` a `seqzoo.layers.Recurrent`
+    that projects every input step at once, `seqzoo_xla` the stack compiled
+    with XLA (off by default on a CPU-only TensorFlow).
+    """
     import keras
 
     import seqzoo
@@ -54,7 +66,7 @@ def keras_contenders(cell, time_steps, backend):
     def model(layer, jit_compile="auto"):
         def build():
             model = keras.Sequential(
-                [keras.Input((time_steps, FEATURES), batch_size=BATCH), layer()]
+                [keras.Input((time_steps, FEATURES), batch_size=batch), layer()]
             )
             model.compile(
                 optimizer=keras.optimizers.Adam(1e-3),
@@ -66,18 +78,17 @@ def keras_contenders(cell, time_steps, backend):
         return build
 
     builtin = getattr(keras.layers, KERAS_LAYERS[cell])
+    cell_class = seqzoo.cells.get(cell)
     contenders = {
         "keras": model(lambda: builtin(UNITS, return_sequences=True)),
         "seqzoo": model(lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS)),
+        "seqzoo_hoisted": model(
+            lambda: seqzoo.layers.Recurrent(cell_class(UNITS), return_sequences=True)
+        ),
     }
-    if backend == "tensorflow":
-        # XLA is off by default on a CPU-only TensorFlow; see what it gives.
-        contenders["keras_xla"] = model(
-            lambda: builtin(UNITS, return_sequences=True), jit_compile=True
-        )
+    if backend == "tensorflow" and time_steps <= 100:  # XLA compiles long loops slowly
         contenders["seqzoo_xla"] = model(
-            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS),
-            jit_compile=True,
+            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS), jit_compile=True
         )
     return contenders
 
@@ -92,6 +103,7 @@ def keras_step(build, inputs, targets):
 
 
 def torch_step(cell, inputs, targets):
+    """PyTorch's own layer, trained the same way (`torch.set_num_threads` set)."""
     import torch
 
     rnn = getattr(torch.nn, TORCH_MODULES[cell])(FEATURES, UNITS, batch_first=True)
@@ -112,35 +124,65 @@ def torch_step(cell, inputs, targets):
 
 def threads():
     """The intra-op threads TensorFlow uses (and PyTorch is given)."""
-    return os.cpu_count() if not os.environ.get("OMP_NUM_THREADS") else int(
-        os.environ["OMP_NUM_THREADS"]
-    )
+    if os.environ.get("SEQZOO_BENCHMARK_SINGLE_THREAD"):
+        return 1
+    return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
 
 
-def run_backend(backend, quick, only_cells):
+def use_one_thread(backend):
+    """Runs every framework on one thread (call before importing them).
+
+    A thread that has a core to itself spends the same CPU time on a step
+    however busy the rest of the machine is, so CPU-time ratios measured
+    this way hold still where wall-clock ratios do not.
+    """
+    os.environ["SEQZOO_BENCHMARK_SINGLE_THREAD"] = "1"
+    if backend == "jax":
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "")
+            + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
+    else:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def run_backend(backend, quick, only_cells, batch, single_thread=False):
     """Times every case on one backend (this process); returns the records."""
     os.environ["KERAS_BACKEND"] = backend
+    if single_thread:
+        use_one_thread(backend)
     sys.path.insert(0, os.path.dirname(HERE))
     import keras
     import numpy as np
 
-    try:
-        import torch
+    torch = None
+    if backend == "tensorflow":
+        # Only beside TensorFlow: XLA's CPU thread pool and PyTorch's OpenMP
+        # threads slow each other down when they take turns in one process.
+        # OpenMP threads that spin while they wait lose their turn to other
+        # processes on a shared machine and stall every parallel region, by
+        # 5-10x here; passive waiting keeps PyTorch's numbers meaningful.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            import torch
 
-        torch.set_num_threads(threads())
-    except ImportError:
-        torch = None
+            torch.set_num_threads(threads())
+        except ImportError:
+            pass
 
     records = []
     rng = np.random.default_rng(0)
     for time_steps, steps, repeats in cases(quick):
-        inputs = rng.standard_normal((BATCH, time_steps, FEATURES), dtype="float32")
-        targets = rng.standard_normal((BATCH, time_steps, UNITS), dtype="float32")
+        inputs = rng.standard_normal((batch, time_steps, FEATURES), dtype="float32")
+        targets = rng.standard_normal((batch, time_steps, UNITS), dtype="float32")
         for cell in only_cells:
             keras.utils.set_random_seed(0)
             runners = {
                 name: keras_step(build, inputs, targets)
-                for name, build in keras_contenders(cell, time_steps, backend).items()
+                for name, build in keras_contenders(cell, time_steps, batch, backend).items()
             }
             if torch is not None:
                 runners["torch"] = torch_step(cell, inputs, targets)
@@ -148,21 +190,28 @@ def run_backend(backend, quick, only_cells):
                 run()
                 run()
             seconds = {name: [] for name in runners}
+            cpu_seconds = {name: [] for name in runners}
             for _ in range(repeats):
                 for name, run in runners.items():
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.process_time()
                     for _ in range(steps):
                         run()
                     seconds[name].append((time.perf_counter() - start) / steps)
+                    cpu_seconds[name].append((time.process_time() - cpu_start) / steps)
             record = {
                 "backend": backend,
+                "batch": batch,
                 "cell": cell,
                 "time_steps": time_steps,
                 "repeats": repeats,
                 "steps_per_run": steps,
                 "tokens_per_second": {
-                    name: BATCH * time_steps / statistics.median(values)
+                    name: batch * time_steps / statistics.median(values)
                     for name, values in seconds.items()
+                },
+                "tokens_per_cpu_second": {
+                    name: batch * time_steps / statistics.median(values)
+                    for name, values in cpu_seconds.items()
                 },
                 "spread": {
                     name: (max(values) - min(values)) / statistics.median(values)
@@ -175,13 +224,16 @@ def run_backend(backend, quick, only_cells):
 
 
 def format_record(record):
-    tps = record["tokens_per_second"]
+    tps, cpu = record["tokens_per_second"], record["tokens_per_cpu_second"]
     parts = [
         f"{name} {value:,.0f} tok/s ({value / tps['keras']:.2f}x, "
-        f"spread {record['spread'][name]:.0%})"
+        f"spread {record['spread'][name]:.0%}; CPU time {cpu[name] / cpu['keras']:.2f}x)"
         for name, value in tps.items()
     ]
-    return f"{record['backend']} {record['cell']} T={record['time_steps']}: " + "; ".join(parts)
+    return (
+        f"{record['backend']} {record['cell']} B={record['batch']} "
+        f"T={record['time_steps']}: " + "; ".join(parts)
+    )
 
 
 def machine():
@@ -202,50 +254,49 @@ def machine():
     return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads(), "versions": versions}
 
 
-def write_results(records, quick):
+def write_results(records, quick, batch, single_thread):
+    if single_thread:
+        os.environ["SEQZOO_BENCHMARK_SINGLE_THREAD"] = "1"
     info = machine()
     date = datetime.date.today().isoformat()
+    command = "python benchmarks/throughput.py" + (" --quick" if quick else "")
+    command += f" --batch {batch}" if batch != BATCH else ""
+    command += " --single-thread" if single_thread else ""
+    measure = "tokens_per_cpu_second" if single_thread else "tokens_per_second"
+    names = []
+    for record in records:
+        names += [name for name in record["tokens_per_second"] if name not in names]
+    others = [name for name in names if name != "keras"]
     lines = [
-        "# Training throughput",
-        "",
-        f"Written by `python benchmarks/throughput.py{' --quick' if quick else ''}` on {date}.",
-        "",
-        f"Machine: {info['cpu']}, {info['cores']} cores, {info['threads']} threads "
-        f"(PyTorch: `torch.set_num_threads({info['threads']})`); "
+        f"Written by `{command}` on {date}. Machine: {info['cpu']}, {info['cores']} "
+        f"cores, {info['threads']} threads (PyTorch: `torch.set_num_threads"
+        f"({info['threads']})`, OMP_WAIT_POLICY="
+        f"{os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}); "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
         + ".",
         "",
-        f"One recurrent layer, batch {BATCH}, input width {FEATURES}, {UNITS} units, "
-        "`return_sequences=True`, MSE on a random target, Adam; forward + backward + "
-        "optimizer step. Tokens per second (batch x time steps), median of alternated "
-        "runs; ratios are against Keras's built-in layer (`SimpleRNN`, `GRU`, `LSTM`; "
-        "the peephole cell against `LSTM`) with its default settings in the same process.",
+        f"One recurrent layer, batch {batch}, input width {FEATURES}, {UNITS} units, "
+        "`return_sequences=True`, MSE on a random target, Adam: forward + backward + "
+        "optimizer step. Keras's built-in layer's tokens (batch x time steps) per "
+        + ("CPU second (one thread each)" if single_thread else "second")
+        + ", and every other contender's as a ratio to it: medians of runs "
+        "alternated in one process (spread: (max - min) / median of the wall times).",
         "",
+        f"| backend | cell | T | keras tok/{'cpu-s' if single_thread else 's'} | "
+        + " | ".join(f"{name} / keras" for name in others)
+        + " | spread |",
+        "|" + " --- |" * (5 + len(others)),
     ]
-    names = []
     for record in records:
-        for name in record["tokens_per_second"]:
-            if name not in names:
-                names.append(name)
-    lines.append(
-        "| backend | cell | T | keras tok/s | "
-        + " | ".join(f"{name} / keras" for name in names if name != "keras")
-        + " |"
-    )
-    lines.append("|" + " --- |" * (3 + len(names)))
-    for record in records:
-        tps = record["tokens_per_second"]
-        ratios = [
-            f"{tps[name] / tps['keras']:.2f}" if name in tps else ""
-            for name in names
-            if name != "keras"
-        ]
+        tps = record[measure]
+        ratios = [f"{tps[n] / tps['keras']:.2f}" if n in tps else "" for n in others]
+        spread = max(record["spread"].values())
         lines.append(
             f"| {record['backend']} | {record['cell']} | {record['time_steps']} | "
-            f"{tps['keras']:,.0f} | " + " | ".join(ratios) + " |"
+            f"{tps['keras']:,.0f} | " + " | ".join(ratios) + f" | {spread:.0%} |"
         )
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as results:
-        results.write("\n".join(lines) + "\n")
+    section = f"throughput-batch-{batch}" + ("-single-thread" if single_thread else "")
+    write_section(section, "\n".join(lines))
 
 
 def main():
@@ -253,10 +304,18 @@ def main():
     parser.add_argument("--backend", choices=BACKENDS)
     parser.add_argument("--quick", action="store_true", help="T=100 only, few repeats")
     parser.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument(
+        "--single-thread",
+        action="store_true",
+        help="one thread per framework; the table then compares CPU time",
+    )
     parser.add_argument("--json", help="where a single-backend run writes its records")
     args = parser.parse_args()
     if args.backend:
-        records = run_backend(args.backend, args.quick, args.cells)
+        records = run_backend(
+            args.backend, args.quick, args.cells, args.batch, args.single_thread
+        )
         if args.json:
             with open(args.json, "w") as out:
                 json.dump(records, out)
@@ -265,13 +324,15 @@ def main():
     for backend in BACKENDS:
         path = os.path.join(HERE, f".{backend}.json")
         command = [sys.executable, __file__, "--backend", backend, "--json", path]
-        command += ["--cells", *args.cells] + (["--quick"] if args.quick else [])
+        command += ["--cells", *args.cells, "--batch", str(args.batch)]
+        command += ["--quick"] if args.quick else []
+        command += ["--single-thread"] if args.single_thread else []
         subprocess.run(command, check=True)
         with open(path) as out:
             records.extend(json.load(out))
         os.remove(path)
     os.environ["KERAS_BACKEND"] = BACKENDS[0]
-    write_results(records, args.quick)
+    write_results(records, args.quick, args.batch, args.single_thread)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def _loss_gradients(model, x, y, training):
                     loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=training)
                 return tape.gradient(loss, model.trainable_variables)
 
-            functions[training] = tf.function(gradients, reduce_retracing=True)
+            functions[training] = tf.function(gradients, reduce_retracing=True, autograph=False)
         return [None if g is None else g.numpy() for g in functions[training](x, y)]
     if backend == "jax":
         import jax

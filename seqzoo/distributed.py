@@ -16,7 +16,9 @@ Two engines, neither of them ours:
   waits for it forever. `serve_oracle` is keras-tuner's chief loop plus a
   watch: workers send a heartbeat while they train (`heartbeat`), and a trial
   whose worker has been silent for `worker_timeout` seconds goes back to
-  the queue, where the next worker that asks for a trial takes it.
+  the queue, where the next worker that asks for a trial takes it; and a
+  worker that asks for a trial when none is left waits (instead of being
+  told to stop) while other workers' trials still run.
 """
 
 import contextlib
@@ -292,9 +294,23 @@ def security_warning(ip, port):
     )
 
 
-def _release_silent_workers(oracle, last_heard, timeout, now):
-    """Sends the trials of workers silent for `timeout` seconds back to the queue; returns them."""
+def _release_silent_workers(oracle, last_heard, timeout, now, last_asked=None):
+    """Forgets workers silent for `timeout` seconds; their trials go back to the queue.
+
+    Args:
+        oracle: the chief's oracle.
+        last_heard: trial id -> when its worker last sent word (a request or a heartbeat).
+        timeout: seconds of silence after which a worker counts as dead.
+        now: the time (`time.monotonic()`).
+        last_asked: tuner id -> when it last asked for a trial or ended one; a
+            worker between trials (waiting for one) is forgotten after as long.
+
+    Returns:
+        `[(tuner_id, trial_id or None), ...]`, the workers forgotten.
+    """
     from keras_tuner.src.engine.oracle import synchronized
+
+    last_asked = {} if last_asked is None else last_asked
 
     @synchronized
     def release(oracle):  # Under the oracle's lock, as keras-tuner's own `exit_chief`.
@@ -308,29 +324,63 @@ def _release_silent_workers(oracle, last_heard, timeout, now):
                 last_heard.pop(trial.trial_id, None)
                 oracle.save()
                 released.append((tuner_id, trial.trial_id))
+        for tuner_id in sorted(oracle.tuner_ids):
+            if tuner_id not in oracle.ongoing_trials and now - last_asked.setdefault(tuner_id, now) > timeout:
+                oracle.tuner_ids.discard(tuner_id)
+                released.append((tuner_id, None))
         return released
 
     return release(oracle)
 
 
+def _create_trial_or_wait(oracle, tuner_id):
+    """keras-tuner's `oracle.create_trial`, except that a worker is not told to stop while
+    other workers' trials still run (one of them may come back to the queue): it is told
+    to wait (an `IDLE` trial) instead. Returns `(trial, stop)`."""
+    from keras_tuner.src.engine import trial as trial_module
+    from keras_tuner.src.engine.oracle import synchronized
+
+    @synchronized
+    def create(oracle):
+        trial = oracle.create_trial(tuner_id)
+        if trial.status != trial_module.TrialStatus.STOPPED:
+            return trial, False
+        if any(other != tuner_id for other in oracle.ongoing_trials):
+            oracle.tuner_ids.add(tuner_id)  # `create_trial` forgot it when it said STOPPED.
+            return trial_module.Trial(oracle.get_space(), trial_id="", status=trial_module.TrialStatus.IDLE), False
+        return trial, True
+
+    return create(oracle)
+
+
 def _watching_servicer(oracle):
     """keras-tuner's `OracleServicer`, noting when each trial's worker was last heard from."""
+    from keras_tuner.src import protos
     from keras_tuner.src.distribute import oracle_chief
 
     class WatchingServicer(oracle_chief.OracleServicer):
         def __init__(self, oracle):
             super().__init__(oracle)
-            self.last_heard = {}
+            self.last_heard, self.last_asked = {}, {}
 
         def CreateTrial(self, request, context):
-            response = super().CreateTrial(request, context)
-            if response.trial.trial_id:
-                self.last_heard[response.trial.trial_id] = time.monotonic()
-            return response
+            self.last_asked[request.tuner_id] = time.monotonic()
+            trial, stop = _create_trial_or_wait(self.oracle, request.tuner_id)
+            if stop:
+                self.stop_triggered = True
+            elif trial.status == "RUNNING":
+                self.last_heard[trial.trial_id] = time.monotonic()
+            return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
         def UpdateTrial(self, request, context):
             self.last_heard[request.trial_id] = time.monotonic()
             return super().UpdateTrial(request, context)
+
+        def EndTrial(self, request, context):
+            for tuner_id, trial in list(self.oracle.ongoing_trials.items()):
+                if trial.trial_id == request.trial.trial_id:
+                    self.last_asked[tuner_id] = time.monotonic()
+            return super().EndTrial(request, context)
 
         def GetTrial(self, request, context):  # Also the workers' heartbeat.
             self.last_heard[request.trial_id] = time.monotonic()
@@ -370,13 +420,10 @@ def serve_oracle(oracle, worker_timeout=60.0, poll=1.0):
         while True:
             time.sleep(poll)
             for tuner_id, trial_id in _release_silent_workers(
-                oracle, servicer.last_heard, worker_timeout, time.monotonic()
+                oracle, servicer.last_heard, worker_timeout, time.monotonic(), servicer.last_asked
             ):
-                print(
-                    f"seqzoo tune: worker {tuner_id} has been silent for over {worker_timeout:g} s; "
-                    f"trial {trial_id} goes back to the queue for another worker.",
-                    flush=True,
-                )
+                then = f"trial {trial_id} goes back to the queue for another worker" if trial_id else "it is forgotten"
+                print(f"seqzoo tune: worker {tuner_id} has been silent for over {worker_timeout:g} s; {then}.", flush=True)
             if servicer.stop_triggered and exit_chief(oracle):
                 break
     finally:

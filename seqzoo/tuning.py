@@ -267,6 +267,17 @@ class _SweepTuner:
             return
         super().search(*fit_args, **fit_kwargs)
 
+    def pre_create_trial(self):
+        # The chief answers IDLE ("ask again") while other workers' trials run; ask once a second.
+        if getattr(self, "_asked", False):
+            time.sleep(1.0)
+        self._asked = True
+        super().pre_create_trial()
+
+    def on_trial_begin(self, trial):
+        self._asked = False
+        super().on_trial_begin(trial)
+
     def run_trial(self, trial, *args, **kwargs):
         folder = self.get_trial_dir(trial.trial_id)
         _record_run(folder, self.tuner_id, "start")

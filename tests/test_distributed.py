@@ -198,6 +198,29 @@ def test_the_trial_of_a_silent_worker_goes_back_to_the_queue():
     assert list(oracle.ongoing_trials) == ["tuner1"] and oracle.tuner_ids == {"tuner1"}
     assert oracle._retry_queue == ["3"] and oracle.saved == 1
     assert distributed._release_silent_workers(oracle, heard, timeout=5, now=112.0) == []
+    # A worker waiting between trials that stops asking is forgotten too (else the chief would wait for it).
+    oracle.tuner_ids.add("tuner2")
+    asked = {"tuner2": 105.0}
+    assert distributed._release_silent_workers(oracle, heard, timeout=5, now=111.0, last_asked=asked) == [("tuner2", None)]
+    assert oracle.tuner_ids == {"tuner1"}
+
+
+def test_a_worker_waits_instead_of_stopping_while_another_trial_runs(tmp_path):
+    import keras_tuner
+
+    space = keras_tuner.HyperParameters()
+    space.Int("x", 0, 9)
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective=keras_tuner.Objective("score", "min"), max_trials=1, hyperparameters=space, seed=0)
+    oracle._set_project_dir(str(tmp_path), "project")
+    running, stop = distributed._create_trial_or_wait(oracle, "tuner0")
+    assert running.status == "RUNNING" and not stop
+    waiting, stop = distributed._create_trial_or_wait(oracle, "tuner1")  # max_trials reached, tuner0 still runs.
+    assert waiting.status == "IDLE" and not stop and oracle.tuner_ids == {"tuner0", "tuner1"}
+    oracle.update_trial(running.trial_id, {"score": 1.0})
+    running.status = "COMPLETED"
+    oracle.end_trial(running)
+    stopped, stop = distributed._create_trial_or_wait(oracle, "tuner1")
+    assert stopped.status == "STOPPED" and stop and oracle.tuner_ids == {"tuner0"}
 
 
 def test_loopback_checks_and_printed_settings():

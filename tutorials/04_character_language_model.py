@@ -47,6 +47,12 @@ def all_names(task):
     return names
 
 
+def epochs_run(run):
+    """How many epochs a run folder's `history.csv` records (early stopping may end a run sooner)."""
+    with open(os.path.join(run, "history.csv")) as file:
+        return len(file.read().strip().splitlines()) - 1
+
+
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     """Runs the tutorial; returns the samples and counts it prints, for the tests."""
     os.makedirs(out, exist_ok=True)
@@ -82,7 +88,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     with open(os.path.join(run, "metrics.json")) as file:
         metrics = json.load(file)
     uniform_bits = float(np.log2(len(vocabulary) - 2))  # PAD and BOS are never predicted.
-    print(f"\ntrained {units} units for {epochs} epochs: test {metrics['bits_per_token']:.2f} bits per "
+    print(f"\ntrained {units} units for {epochs_run(run)} epochs (at most {epochs}; early stopping): test {metrics['bits_per_token']:.2f} bits per "
           f"character (a uniform guess: {uniform_bits:.2f}), perplexity {metrics['perplexity']:.1f}")
 
     # ## Sampling
@@ -100,7 +106,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     results = {"bits_per_character": metrics["bits_per_token"], "uniform_bits": uniform_bits, "by_temperature": {}}
     for temperature in (0.5, 1.0, 1.5):
         samples = seqzoo.generate(model, task=task, num=count, temperature=temperature, seed=seed, max_length=20)
-        novel = [name for name in samples if name and name not in known]
+        novel = [name for name in samples if name and name not in known]  # Not in any split of the data.
         held_out = [name for name in samples if name in names["test"] and name not in names["train"]]
         stats = {
             "samples": samples,
@@ -111,7 +117,8 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
             "mean_length": float(np.mean([len(name) for name in samples])),
         }
         results["by_temperature"][temperature] = stats
-        print(f"\ntemperature {temperature}: {', '.join(samples[:12])}, ...")
+        shown = [name or "(empty: EOS first)" for name in samples[:12]]
+        print(f"\ntemperature {temperature}: {', '.join(shown)}, ...")
         print(f"  of {count}: {stats['novel']} novel (in no split), {stats['in_training_set']} from the training "
               f"set, {stats['distinct']} distinct, mean length {stats['mean_length']:.1f}")
         if held_out:
@@ -144,8 +151,8 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #
     # Reading "Madeline" one character at a time, the model's distribution
     # over the next character, one column per prefix: where it is sure
-    # (after "Madelin", an "e" or EOS) and where anything goes (the first
-    # letter).
+    # (a trained model: after "Madelin", an "e"; after "Madeline", the end)
+    # and where anything goes (the first letter: any capital).
     word = "Madeline"
     ids = np.array([[BOS_ID] + vocabulary.encode(list(word))], "int32")
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(model(ids), axis=-1))[0]

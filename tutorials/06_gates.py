@@ -137,7 +137,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--fast", action="store_true", help="tiny models, 2 epochs (what the tests run)")
+    parser.add_argument("--fast", action="store_true", help="tiny models, 1 epoch (what the tests run)")
     parser.add_argument("--out", default="tutorial_output", help="folder for the plots")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS's)")
     arguments = parser.parse_args()

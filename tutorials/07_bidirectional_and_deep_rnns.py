@@ -120,7 +120,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         task = seqzoo.load_task("chorales_harmony", data_dir=data_dir)
         for name, bidirectional in (("unidirectional", False), ("bidirectional", True)):
             keras.utils.set_random_seed(seed)
-            run = seqzoo.train("lstm_bi_harmonizer", task, epochs=15, verbose=0,
+            run = seqzoo.train("lstm_bi_harmonizer", task, epochs=10, verbose=0,
                                out=os.path.join(out, "runs", f"07_harmony_{name}"),
                                **{"backbone.bidirectional": bidirectional})
             metrics = seqzoo.evaluate(run, data_dir=data_dir)

@@ -44,6 +44,12 @@ EXAMPLES = [
 ]
 
 
+def epochs_run(run):
+    """How many epochs a run folder's `history.csv` records (early stopping may end a run sooner)."""
+    with open(os.path.join(run, "history.csv")) as file:
+        return len(file.read().strip().splitlines()) - 1
+
+
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     """Runs the tutorial; returns the translations and attention checks, for the tests."""
     os.makedirs(out, exist_ok=True)
@@ -87,7 +93,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
                        **{"backbone.units": units})
     with open(os.path.join(run, "metrics.json")) as file:
         metrics = json.load(file)
-    print(f"\ntrained {units} units per direction for {epochs} epochs: test token accuracy "
+    print(f"\ntrained {units} units per direction for {epochs_run(run)} epochs (at most {epochs}): test token accuracy "
           f"{metrics['accuracy']:.3f} (teacher forced), exact match of greedy translations "
           f"{metrics['exact_match']:.3f}")
 

@@ -162,17 +162,24 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # from scratch: what the source learned about spelling names carries over.
     # (Given enough epochs the scratch model catches up on a dataset this
     # size; fine-tuning pays most when the new task has little data.)
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4))
+    styles = {"frozen": ("s", "--"), "unfrozen": ("o", "-"), "from scratch": ("^", "-")}
     for name, run in trained.items():
         values = [before["from scratch" if name == "from scratch" else "fine-tuned"]] + read_history(run)
-        axis.plot(range(len(values)), values, marker="o", label=name)
-    axis.axhline(source_metrics["loss"], color="gray", linestyle=":",
-                 label="source language model (no gender), test")
-    axis.set_xlabel("epochs on names_by_gender (0: before training)")
-    axis.set_ylabel("validation loss (nats per character)")
-    axis.set_title("Fine-tuning a names language model into a gender-conditioned generator", fontsize=10)
-    axis.set_xticks(range(epochs + 1))
-    axis.legend(fontsize=8)
+        marker, line = styles[name]
+        for axis in axes:
+            axis.plot(range(len(values)), values, marker=marker, linestyle=line, label=name)
+    for axis in axes:
+        axis.axhline(source_metrics["loss"], color="gray", linestyle=":",
+                     label="source language model (no gender), test")
+        axis.set_xlabel("epochs on names_by_gender (0: before training)")
+        axis.set_xticks(range(epochs + 1))
+        axis.legend(fontsize=8)
+    axes[0].set_ylabel("validation loss (nats per character)")
+    axes[0].set_title("Fine-tuning a names language model into a gender-conditioned generator", fontsize=10)
+    finished = [v for run in trained.values() for v in read_history(run)] + list(before.values())[:1]
+    axes[1].set_ylim(min(finished) - 0.05, max(finished) + 0.1)
+    axes[1].set_title("The same, zoomed in on the trained models", fontsize=10)
     figure.tight_layout()
     path = os.path.join(out, "10_fine_tuning.png")
     figure.savefig(path, dpi=110)
@@ -185,7 +192,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--fast", action="store_true", help="tiny models, 1-2 epochs (what the tests run)")
+    parser.add_argument("--fast", action="store_true", help="tiny models, 1 epoch each (what the tests run)")
     parser.add_argument("--out", default="tutorial_output", help="folder for the plots and run folders")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS's)")
     arguments = parser.parse_args()

@@ -90,7 +90,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #    with the value, on a log scale for log-sampled ones; for choices, the
     #    share of the variance between groups of equal value). With a handful
     #    of trials every hyperparameter "explains" most of it: the fast mode's
-    #    3 trials cannot tell the two apart, the full mode's 20 can.
+    #    3 trials cannot tell the two apart; the full mode's 20 can.
     # 3. Does the best lie at the edge of the range? Then the range is too
     #    small: widen it and search again.
     hypermodel = tuning.HyperModel("gru_uni", "japanese_vowels", data_dir=data_dir)
@@ -116,6 +116,14 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         test_metrics = json.load(file)
     print(f"best run {result.best_run}: test accuracy {test_metrics['accuracy']:.3f}")
 
+    # A full run (20 trials of 20 epochs) on our machine read like this: the
+    # learning rate explained 82% of the variance and the units 4%; seven
+    # trials tied at 0.963 and the best scored 1.000, one utterance more,
+    # which is within noise; and the best learning rate, 9.6e-3, sat at the
+    # top edge of the range, so the next sweep should reach higher (say up to
+    # 3e-2) and perhaps fix the units. Its best run scored 0.965 on the test
+    # split.
+    #
     # Running the same sweep again finds the finished trials in the folder and
     # trains nothing new:
     again = seqzoo.tune("gru_uni", "japanese_vowels", tuner="random", max_trials=max_trials, epochs=epochs,
@@ -134,15 +142,17 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     axes[0].scatter([best["optimizer.learning_rate"]], [best["score"]], s=200, facecolors="none",
                     edgecolors="red", label="best trial")
     axes[0].set_xscale("log")
-    axes[0].set_xlim(low, high)
-    axes[0].set_xlabel("learning rate (log scale; the whole searched range)")
+    axes[0].set_xlim(low / 1.5, high * 1.5)
+    for edge_value in (low, high):
+        axes[0].axvline(edge_value, color="gray", linestyle=":", linewidth=1)
+    axes[0].set_xlabel("learning rate (log scale; dotted: the edges of the searched range)")
     axes[0].set_ylabel("validation accuracy")
     axes[0].set_title("Each trial: score against learning rate", fontsize=10)
     colorbar = figure.colorbar(points, ax=axes[0])
     colorbar.set_label("units")
     colorbar.set_ticks(sorted(set(np.log2(units))))
     colorbar.set_ticklabels([str(u) for u in sorted(set(units))])
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="lower right")
     names = list(importance) or ["(one value each)"]
     axes[1].bar(range(len(names)), [importance.get(name, 0.0) for name in names])
     axes[1].set_xticks(range(len(names)))

@@ -57,7 +57,7 @@ class Recurrent(keras.layers.RNN):
         # backend's compiled steps, which carry only the variables a layer
         # tracks, would drop every state update.
         super()._create_state_variables(batch_size)
-        for state in self.states:
+        for state in keras.tree.flatten(self.states):
             self._track_variable(state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
