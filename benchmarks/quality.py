@@ -97,8 +97,13 @@ SETUPS = {
     ),
     "chorales_harmony": dict(
         model="lstm_bi_harmonizer",
-        train=dict(epochs=60, batch_size=16, patience=10),
-        overrides={},
+        train=dict(epochs=60, batch_size=16, patience=8),
+        overrides={
+            "backbone.units": 64,
+            "backbone.dropout": 0.3,
+            "backbone.cell_options": {"dropout": 0.2},
+            "optimizer.learning_rate": 3e-3,
+        },
         metric="token_accuracy",
         bar="token accuracy >= majority + 0.10",
     ),
@@ -208,17 +213,31 @@ def sample_names(model, vocabulary, count, temperature, max_length, seed=0):
 
 
 def names_extras(run, task, seed):
+    import seqzoo
     from seqzoo import run_folder
 
     model, _, _ = run_folder.load_run(run)
     unigram, tokens = unigram_bits_per_char(task)
     splits = {split: {name.decode("utf-8") for name in task.raw(split).map(lambda e: e["name"]).as_numpy_iterator()} for split in ("train", "validation", "test")}
     longest = max(len(name) for names in splits.values() for name in names)
-    samples, ended = sample_names(model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed)
+    if hasattr(seqzoo, "generate"):  # the library's sampler, where this checkout has it
+        sampler = "seqzoo.generate"
+        samples = seqzoo.generate(run, num=NAME_SAMPLES, temperature=SAMPLE_TEMPERATURE, seed=seed, max_length=longest + 10, task=task)
+        ended = None
+    else:
+        sampler = "Stepper loop (benchmarks/quality.py)"
+        samples, ended = sample_names(model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed)
     everywhere = set().union(*splits.values())
+    own, own_ended = sample_names(model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed + 1)
     return {
+        "stepper_loop_check": {
+            "samples": len(own), "ended": own_ended,
+            "novel_vs_train": float(np.mean([s not in splits["train"] for s in own])),
+            "novel_vs_all_splits": float(np.mean([s not in everywhere for s in own])),
+        },
         "unigram_bits_per_char": float(unigram),
         "unigram_tokens": int(tokens),
+        "sampler": sampler,
         "samples": len(samples),
         "sample_temperature": SAMPLE_TEMPERATURE,
         "samples_ended": ended,

@@ -41,6 +41,16 @@ def save_model(model, path):
             os.remove(temporary)
 
 
+def save_figure(figure, path):
+    """Saves a matplotlib figure as a PNG, atomically, and closes it."""
+    import matplotlib.pyplot as plt
+
+    temporary = atomic_path(path)
+    figure.savefig(temporary, format="png")
+    plt.close(figure)
+    os.replace(temporary, path)
+
+
 def read_json(path):
     with open(path) as file:
         return json.load(file)

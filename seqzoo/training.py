@@ -87,10 +87,7 @@ def plot_history(history_path, image_path):
         axis.set_title(metric)
         axis.legend()
     figure.tight_layout()
-    temporary = rf.atomic_path(image_path)
-    figure.savefig(temporary, format="png")
-    plt.close(figure)
-    os.replace(temporary, image_path)
+    rf.save_figure(figure, image_path)
 
 
 def _prepare_model(model_or_name, task, folder, from_run, freeze_backbone, overrides):
@@ -233,7 +230,7 @@ def _train_in(folder, work, model_or_name, task, strategy, epochs, batch_size, f
     if strategy is not None and model is model_or_name:
         model = distributed.rebuild_in_scope(model, strategy)
     if not os.path.exists(os.path.join(work, rf.CONFIG)):
-        start_run_folder(work, task, model, model_name, data_dir, from_run, freeze_backbone)
+        start_run_folder(work, task, model, model_name, data_dir, from_run, freeze_backbone, batch_size)
     history = os.path.join(work, rf.HISTORY)
     _trim_history(history, _resumed_epoch(work))
     train_batches = distributed.shard_by_data(task.batches("train", batch_size, shuffle=True), strategy)
@@ -258,10 +255,19 @@ def _train_in(folder, work, model_or_name, task, strategy, epochs, batch_size, f
     return folder
 
 
-def start_run_folder(folder, task, model, model_name, data_dir=None, from_run=None, freeze_backbone=False):
-    """Writes what a run folder holds from its start: the vocabularies, `task.json`, `config.json`."""
+def start_run_folder(folder, task, model, model_name, data_dir=None, from_run=None, freeze_backbone=False, batch_size=32):
+    """Writes what a run folder holds from its start: the vocabularies, `task.json`, `config.json`.
+
+    `task.json` records how to load the task again and the batch size, which
+    `evaluate` reuses: Keras's loss and accuracy over padded sequences depend
+    on how the examples are batched.
+    """
     task.save_vocabularies(folder)
-    rf.write_json(os.path.join(folder, rf.TASK), {"task": task.name, "options": task.options, "model": model_name, "data_dir": data_dir or task.data_dir, "from_run": from_run, "freeze_backbone": bool(from_run and freeze_backbone)})
+    rf.write_json(os.path.join(folder, rf.TASK), {
+        "task": task.name, "options": task.options, "model": model_name,
+        "data_dir": data_dir or task.data_dir, "from_run": from_run,
+        "freeze_backbone": bool(from_run and freeze_backbone), "batch_size": batch_size,
+    })
     rf.write_json(os.path.join(folder, rf.CONFIG), model.seqzoo_config)
 
 
@@ -280,13 +286,15 @@ def _build(model, batches):
         model.optimizer.build(model.trainable_variables)
 
 
-def evaluate(run_or_model, task=None, split="test", batch_size=64, data_dir=None):
+def evaluate(run_or_model, task=None, split="test", batch_size=None, data_dir=None):
     """The task's metrics for a run folder or a model.
 
     Args:
         run_or_model: a finished run folder, or a seqzoo model (then `task` is needed).
         task: the task; by default the run's own, with the run's vocabularies.
         split: `"test"` or `"validation"`.
+        batch_size: by default the run's own (64 for a model).
+        data_dir: the TFDS data folder; by default the run's own.
 
     Returns:
         A dict of metric names to floats.
@@ -296,9 +304,10 @@ def evaluate(run_or_model, task=None, split="test", batch_size=64, data_dir=None
         options = record.get("options", {}) if task is None else {}  # The run's own task, as it was loaded.
         task = load_task(task or record["task"], data_dir=data_dir or record.get("data_dir"), **options)
         task.load_vocabularies(run_or_model)
+        batch_size = batch_size or record.get("batch_size")
     else:
         model = run_or_model
         if task is None:
             raise ValueError("evaluate(model) needs a task; received task=None.")
         task = load_task(task, data_dir=data_dir)
-    return task.evaluate(model, split, batch_size)
+    return task.evaluate(model, split, batch_size or 64)

