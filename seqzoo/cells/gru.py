@@ -85,30 +85,28 @@ class GRUCell(RecurrentCell):
             projected_inputs[:, : -units],
             projected_inputs[:, -units:],
         )
-        gate_kernel = self.recurrent_kernel[:, :-units]
-        candidate_kernel = self.recurrent_kernel[:, -units:]
         recurrent_bias = (
             self.bias[1] if self.use_bias and self.reset_after else None
         )
-
-        gates = x_gates + ops.matmul(dropped, gate_kernel)
+        # Γr before the product (the course's form) needs a second product for
+        # the candidate; otherwise one product serves every gate, as in Keras.
+        reset_before = not self.minimal and not self.reset_after
+        kernel = self.recurrent_kernel[:, :-units] if reset_before else self.recurrent_kernel
+        recurrent = ops.matmul(dropped, kernel)
         if recurrent_bias is not None:
-            gates = gates + recurrent_bias[:-units]
-        gates = self.recurrent_activation(gates)
+            recurrent = recurrent + recurrent_bias
+        gates = self.recurrent_activation(x_gates + recurrent[:, : x_gates.shape[-1]])
         z = gates[:, :units]
         recorded = {"update": z}
-
         if not self.minimal:
             r = gates[:, units:]
             recorded["reset"] = r
-        reset_before = not self.minimal and not self.reset_after
-        recurrent_candidate = ops.matmul(
-            r * dropped if reset_before else dropped, candidate_kernel
-        )
-        if recurrent_bias is not None:
-            recurrent_candidate = recurrent_candidate + recurrent_bias[-units:]
-        if not self.minimal and self.reset_after:
-            recurrent_candidate = r * recurrent_candidate
+        if reset_before:
+            recurrent_candidate = ops.matmul(r * dropped, self.recurrent_kernel[:, -units:])
+        elif self.minimal:
+            recurrent_candidate = recurrent[:, -units:]
+        else:
+            recurrent_candidate = r * recurrent[:, -units:]
 
         candidate = self.activation(x_candidate + recurrent_candidate)
         recorded["candidate"] = candidate
