@@ -94,6 +94,7 @@ def keras_contenders(cell, time_steps, batch, backend):
 
 
 def keras_step(build, inputs, targets):
+    """One `train_on_batch` of the model `build` makes, on tensors made once."""
     import keras
 
     model = build()
@@ -269,7 +270,7 @@ def write_results(records, quick, batch, single_thread):
     others = [name for name in names if name != "keras"]
     lines = [
         f"Written by `{command}` on {date}. Machine: {info['cpu']}, {info['cores']} "
-        f"cores, {info['threads']} threads (PyTorch: `torch.set_num_threads"
+        f"cores, {info['threads']} thread{'s' if info['threads'] != 1 else ''} (PyTorch: `torch.set_num_threads"
         f"({info['threads']})`, OMP_WAIT_POLICY="
         f"{os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}); "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())

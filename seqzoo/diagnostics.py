@@ -327,8 +327,9 @@ def plot_gates(records, path, labels=None, example=0, max_units=16, title=None):
 
     order = ("update", "reset", "input", "forget", "output", "candidate", "cell", "state")
     names = [name for name in order if name in records] + [name for name in records if name not in order]
-    height = 0.9 + min(max_units, next(iter(records.values())).shape[-1]) * 0.07
-    figure, axes = plt.subplots(len(names), 1, figsize=(10, height * len(names) + 0.8), squeeze=False)
+    height = 0.9 + min(max_units, next(iter(records.values())).shape[-1]) * 0.045
+    total = height * len(names) + 0.8
+    figure, axes = plt.subplots(len(names), 1, figsize=(10, total), squeeze=False)
     for axis, name in zip(axes[:, 0], names):
         values = records[name][example, :, :max_units].T
         gate = name in ("update", "reset", "input", "forget", "output")
@@ -346,7 +347,9 @@ def plot_gates(records, path, labels=None, example=0, max_units=16, title=None):
     axes[-1, 0].set_xlabel("time step t (the input read at that step); rows: units")
     if title:
         figure.suptitle(title, fontsize=11)
-    figure.tight_layout()
+        figure.tight_layout(rect=(0, 0, 1, 1 - 0.45 / total))
+    else:
+        figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path

@@ -21,10 +21,12 @@ Example:
 ...     keras.layers.Dense(1),
 ... ])
 >>> model.compile(optimizer="adam", loss="mse")
->>> history = seqzoo.tbptt.fit_truncated(model, x, y, chunk_length=100)
+>>> x, y = np.zeros((8, 10_000, 3)), np.zeros((8, 10_000, 1))
+>>> from seqzoo.tbptt import fit_truncated
+>>> history = fit_truncated(model, x, y, chunk_length=100, verbose=0)
+>>> len(history.history["loss"])  # one epoch of 100 training steps
+1
 """
-
-import math
 
 import keras
 
@@ -69,7 +71,7 @@ class TimeChunks(keras.utils.PyDataset):
         self.chunk_length = chunk_length
 
     def __len__(self):
-        return math.ceil(self.x.shape[1] / self.chunk_length)
+        return self.x.shape[1] // self.chunk_length
 
     def __getitem__(self, index):
         if not 0 <= index < len(self):

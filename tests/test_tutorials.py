@@ -233,3 +233,23 @@ def test_11_tuning_sweep(tmp_path, data_dir):
     assert [(r["trial"], r["score"]) for r in results["resumed_rows"]] == [(r["trial"], r["score"]) for r in rows]
     assert_image(results["plot"])
     assert_image(os.path.join(results["sweep"], "results.png"))
+
+
+# -- full modes: what a trained model shows (minutes each; `pytest -m slow`) --------------------
+
+
+@pytest.mark.slow
+def test_08_full_mode_translates_and_reads_the_locale(tmp_path, data_dir):
+    results = load("08_date_translation_with_attention").main(fast=False, out=str(tmp_path), data_dir=data_dir)
+    assert results["metrics"]["exact_match"] > 0.95
+    # "3/9/24" is 9 March in en_US and 3 September in es_ES.
+    assert results["translations"] == ["2024-03-09", "2024-03-09", "2024-03-09", "2024-09-03"]
+    np.testing.assert_allclose(results["row_sums"], 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_07_full_mode_bidirectional_harmonizes_better(tmp_path, data_dir):
+    results = load("07_bidirectional_and_deep_rnns").main(fast=False, out=str(tmp_path), data_dir=data_dir)
+    assert results["accuracy"]["1 layer, bidirectional"] > 0.99
+    harmony = results["harmony_accuracy"]
+    assert harmony["bidirectional"] > harmony["unidirectional"]

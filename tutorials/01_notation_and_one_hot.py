@@ -1,8 +1,8 @@
 """
 Title: Notation, one-hot vectors, UNK and EOS
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: The course's x<t>, Tx and one-hot vectors, built with Keras preprocessing layers and seqzoo's Vocabulary and OneHot.
 Accelerator: None
 

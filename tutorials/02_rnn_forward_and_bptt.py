@@ -1,8 +1,8 @@
 """
 Title: The RNN forward pass and backpropagation through time, by hand
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: The course's RNN equations in NumPy, checked against seqzoo's SimpleRNNCell (Wa = [Waa | Wax]) and against automatic differentiation.
 Accelerator: None
 

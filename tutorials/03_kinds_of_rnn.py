@@ -1,8 +1,8 @@
 """
 Title: The four kinds of RNN (and a language model)
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: Many-to-one, many-to-many, one-to-many and encoder-decoder models built with seqzoo, what their shapes mean, and what each output may depend on.
 Accelerator: None
 

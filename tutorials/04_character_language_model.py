@@ -1,8 +1,8 @@
 """
 Title: A character-level language model of first names, and sampling novel names
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: The course's Dinosaurus Island exercise on US first names: train a one-hot SimpleRNN language model, then sample names character by character and count how many are new.
 Accelerator: None
 

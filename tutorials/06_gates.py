@@ -1,8 +1,8 @@
 """
 Title: GRU, LSTM and peephole gates, watched on a real sequence
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: Train small character models on first names, then record every gate of a GRU, an LSTM and a peephole LSTM while each reads a name, and check the course's update equations on the recorded numbers.
 Accelerator: None
 
@@ -115,9 +115,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         results["equation_error"][cell_name] = error
 
         path = os.path.join(out, f"06_gates_{cell_name}.png")
-        diagnostics.plot_gates(records, path, labels=labels, max_units=units,
+        shown = min(units, 32)
+        diagnostics.plot_gates(records, path, labels=labels, max_units=shown,
                                title=f"{cell_name.upper() if cell_name != 'peephole' else 'Peephole LSTM'} "
-                                     f"({units} units) reading {NAME!r}: gates (0-1) and states")
+                                     f"reading {NAME!r}: gates (0-1) and states, {shown} of {units} units")
         print(f"  wrote {path}")
         results[f"plot_{cell_name}"] = path
 
@@ -125,11 +126,19 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #
     # In the pictures each row of a heat map is one unit, each column one
     # character read. Gates near 1 (yellow) let through, near 0 (dark) block.
-    # A GRU unit whose z stays near 1 across the name is carrying its state
-    # (Γu ≈ 0: "do not update"); an LSTM unit whose forget gate stays near 1
-    # keeps c<t>, while its input gate opens (Γu → 1) at the characters that
-    # change what it stores. With longer training (the full mode) the gates
-    # become more decisive: more of their values sit near 0 or 1.
+    #
+    # - A GRU unit whose z stays near 1 along the name carries its state
+    #   (Γu ≈ 0: "do not update"); one whose z drops at a character rewrites
+    #   itself there. An LSTM unit's forget gate near 1 keeps c<t>, while its
+    #   input gate decides how much of c̃<t> is written in.
+    # - The LSTMs' memory c<t> (unbounded, unlike a<t>) drifts steadily in
+    #   some units as the name goes on: with Γf ≈ 1 and a steady c̃<t> it adds
+    #   up, a counter of characters read, which a name model needs to decide
+    #   when to write EOS.
+    # - Many gate values sit near 0 or 1 (switches), others in between
+    #   (blending). The share printed below is that fraction of near-0/near-1
+    #   values for this name; it depends on the cell, its size and its
+    #   training, and is not a measure of quality.
     print("\nshare of gate values below 0.1 or above 0.9:",
           {name: round(value, 3) for name, value in results["saturated"].items()})
     return results

@@ -1,8 +1,8 @@
 """
 Title: Bidirectional and deep RNNs on a tagging task
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: One direction against two and one layer against two, on a tagging task whose tags depend on the next word, where a unidirectional model provably cannot do well.
 Accelerator: None
 
@@ -54,11 +54,12 @@ T = 16
 
 
 def make_data(count, rng):
+    """`count` random sentences `(count, T)` and their tags `(count, T)`."""
     words = rng.integers(4, 4 + WORDS, size=(count, T))
-    following = np.concatenate([words[:, 1:], np.full((count, 1), 4 + 0)], axis=1) - 4
-    tags = (words - 4 + following) % TAGS
-    tags[:, -1] = (words[:, -1] - 4) % TAGS
-    return words.astype("int32"), tags.astype("int32")
+    value = words - 4  # 0 .. WORDS - 1
+    tags = value.copy()
+    tags[:, :-1] += value[:, 1:]  # x<t> + x<t+1>; the last word has no next word.
+    return words.astype("int32"), (tags % TAGS).astype("int32")
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):

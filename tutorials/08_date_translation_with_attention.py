@@ -1,8 +1,8 @@
 """
 Title: Translating dates with an encoder-decoder and attention
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: The course's neural machine translation of dates: human-readable dates in eight locales to ISO 8601 with lstm_seq2seq_attention, and the attention weights as a heat map.
 Accelerator: None
 

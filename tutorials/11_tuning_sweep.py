@@ -1,8 +1,8 @@
 """
 Title: A hyperparameter sweep, and how to read its results
 Author: seqzoo contributors
-Date created: 2025/06/01
-Last modified: 2025/06/01
+Date created: 2026/11/29
+Last modified: 2026/11/29
 Description: seqzoo.tune runs keras-tuner over a named config's search space (a GRU speaker classifier on Japanese Vowels); read the results table, the plot, which hyperparameter mattered, and the best run.
 Accelerator: None
 

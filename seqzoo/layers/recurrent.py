@@ -19,12 +19,15 @@ class Recurrent(keras.layers.RNN):
     gets the kernel's gradient in one product too, instead of one per step.
     Whether that pays depends on the shapes: it trades skinny per-step
     products for a `(batch, time, gates * units)` tensor that has to travel
-    through memory. On a 2-core CPU it measured 1.1-1.3x faster than the
-    per-step projection for batch 8, and 0.8-0.9x for batch 64 (see
-    `benchmarks/RESULTS.md`). With `hoist_inputs=False` the layer runs the
-    cell exactly as `keras.layers.RNN` does.
+    through memory. On a 2-core CPU, training with batch 8 on TensorFlow, it
+    ran 1.3-1.6x as fast as the per-step projection for the RNN and LSTM
+    cells; with batch 64 it ran 0.8-0.95x as fast on both backends (see
+    `benchmarks/RESULTS.md`), which is why `RecurrentStack` does not use it.
+    With `hoist_inputs=False` the layer runs the cell exactly as
+    `keras.layers.RNN` does.
 
-    The numbers are those of `keras.layers.RNN(cell)` either way: same
+    The numbers are those of `keras.layers.RNN(cell)` either way (to float32
+    rounding, as a sum over time steps is added up in another order): same
     weights, masking, dropout masks (one per sequence), `initial_state`,
     `return_state`, `go_backwards` and `stateful`; it wraps in
     `keras.layers.Bidirectional` like any RNN layer.

@@ -169,3 +169,19 @@ def test_keras_file_round_trip_gives_the_same_numbers(tmp_path):
     assert type(loaded.layers[0]) is Recurrent
     assert loaded.layers[1].forward_layer.hoist_inputs is False
     np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(model(x)), atol=1e-6)
+
+
+def test_stateful_states_are_saved_and_loaded(tmp_path):
+    x = inputs()
+    model = keras.Sequential([
+        keras.Input(batch_shape=(B, None, F)),
+        Recurrent(seqzoo.cells.GRUCell(UNITS), stateful=True, return_sequences=True),
+    ])
+    model.predict_on_batch(x[:, :3])  # leaves a state to carry on from
+    path = tmp_path / "stateful.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        to_numpy(loaded.predict_on_batch(x[:, 3:])), to_numpy(model.predict_on_batch(x[:, 3:])),
+        atol=1e-6,
+    )
