@@ -3,7 +3,7 @@ Title: Vanishing and exploding gradients, and gradient clipping
 Author: seqzoo contributors
 Date created: 2026/11/29
 Last modified: 2026/11/29
-Description: How far back a gradient reaches in a SimpleRNN, a GRU and an LSTM, what the gates change, and a run that diverges to NaN without gradient clipping and trains with it.
+Description: How far back a gradient reaches in a SimpleRNN, a GRU and an LSTM, what the gates change, and a run that diverges (loss to inf, then NaN) without gradient clipping and trains with it.
 Accelerator: None
 
 Run it:
