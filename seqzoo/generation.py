@@ -51,7 +51,7 @@ def _generative_check(topology, where):
 
 def _from_run(folder, task, data_dir):
     from seqzoo import run_folder as rf
-    from seqzoo.tasks import load_task
+    from seqzoo.training import load_run_task
 
     rf.check_complete(folder)
     config = rf.read_json(os.path.join(folder, rf.CONFIG))
@@ -59,16 +59,12 @@ def _from_run(folder, task, data_dir):
     where = f"Run folder {folder!r} ({record.get('model')} on task {record.get('task')})"
     _generative_check(config.get("topology"), where)
     model, config, record = rf.load_run(folder)
-    if task is None:
-        try:
-            task = load_task(record["task"], data_dir=data_dir or record.get("data_dir"))
-        except (TypeError, KeyError) as error:
-            raise ValueError(
-                f"{where}: cannot recreate task {record.get('task')!r} ({error}); pass task= the Task it was trained on."
-            ) from error
-    else:
-        task = load_task(task, data_dir=data_dir)
-    task.load_vocabularies(folder)
+    try:
+        task = load_run_task(folder, record, task, data_dir)
+    except (TypeError, KeyError) as error:
+        raise ValueError(
+            f"{where}: cannot recreate task {record.get('task')!r} ({error}); pass task= the Task it was trained on."
+        ) from error
     return _from_task(model, task, where)
 
 

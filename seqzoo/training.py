@@ -286,6 +286,20 @@ def _build(model, batches):
         model.optimizer.build(model.trainable_variables)
 
 
+def load_run_task(folder, record, task=None, data_dir=None):
+    """The task of a run folder, with the run's vocabularies.
+
+    Args:
+        folder: the run folder.
+        record: its `task.json`.
+        task: another task to use instead of the run's own.
+        data_dir: the TFDS data folder; by default the run's own.
+    """
+    options = record.get("options", {}) if task is None else {}  # The run's own task, as it was loaded.
+    task = load_task(task or record["task"], data_dir=data_dir or record.get("data_dir"), **options)
+    return task.load_vocabularies(folder)
+
+
 def evaluate(run_or_model, task=None, split="test", batch_size=None, data_dir=None):
     """The task's metrics for a run folder or a model.
 
@@ -301,9 +315,7 @@ def evaluate(run_or_model, task=None, split="test", batch_size=None, data_dir=No
     """
     if isinstance(run_or_model, str):
         model, _, record = rf.load_run(run_or_model)
-        options = record.get("options", {}) if task is None else {}  # The run's own task, as it was loaded.
-        task = load_task(task or record["task"], data_dir=data_dir or record.get("data_dir"), **options)
-        task.load_vocabularies(run_or_model)
+        task = load_run_task(run_or_model, record, task, data_dir)
         batch_size = batch_size or record.get("batch_size")
     else:
         model = run_or_model
