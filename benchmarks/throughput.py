@@ -55,9 +55,10 @@ def keras_contenders(cell, time_steps, batch, backend):
     """Name -> a function building the compiled Keras model of one contender.
 
     `keras` is Keras's built-in layer, `seqzoo` the `RecurrentStack` as
-    `seqzoo.build` makes it, `seqzoo_hoisted` a `seqzoo.layers.Recurrent`
-    that projects every input step at once, `seqzoo_xla` the stack compiled
-    with XLA (off by default on a CPU-only TensorFlow).
+    `seqzoo.build` makes it (the LSTM fused on TensorFlow), `seqzoo_step`
+    the stack with `fused=False` (where that differs), `seqzoo_hoisted` a
+    step loop that projects every input step at once, `seqzoo_xla` the
+    stack compiled with XLA (off by default on a CPU-only TensorFlow).
     """
     import keras
 
@@ -82,10 +83,16 @@ def keras_contenders(cell, time_steps, batch, backend):
     contenders = {
         "keras": model(lambda: builtin(UNITS, return_sequences=True)),
         "seqzoo": model(lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS)),
-        "seqzoo_hoisted": model(
-            lambda: seqzoo.layers.Recurrent(cell_class(UNITS), return_sequences=True)
-        ),
     }
+    if cell == "lstm" and backend == "tensorflow":
+        contenders["seqzoo_step"] = model(
+            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, fused=False)
+        )
+    contenders["seqzoo_hoisted"] = model(
+        lambda: seqzoo.layers.Recurrent(
+            cell_class(UNITS), fused=False, return_sequences=True
+        )
+    )
     if backend == "tensorflow" and time_steps <= 100:  # XLA compiles long loops slowly
         contenders["seqzoo_xla"] = model(
             lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS), jit_compile=True

@@ -80,35 +80,32 @@ class GRUCell(RecurrentCell):
     def _step(self, projected_inputs, states, training):
         c_prev = states[0] if isinstance(states, (list, tuple)) else states
         dropped = self.drop_recurrent(c_prev, training)
-        units = self.units
-        x_gates, x_candidate = (
-            projected_inputs[:, : -units],
-            projected_inputs[:, -units:],
-        )
-        recurrent_bias = (
-            self.bias[1] if self.use_bias and self.reset_after else None
-        )
+        # `ops.split`, not slicing: in a TensorFlow loop the gradient of each
+        # slice is a zero-padded copy of the whole tensor per step (0.8x
+        # Keras's GRU); that of a split is one concatenation (1.2x).
+        x_parts = ops.split(projected_inputs, self.gate_count, axis=-1)
         # Γr before the product (the course's form) needs a second product for
         # the candidate; otherwise one product serves every gate, as in Keras.
         reset_before = not self.minimal and not self.reset_after
-        kernel = self.recurrent_kernel[:, :-units] if reset_before else self.recurrent_kernel
-        recurrent = ops.matmul(dropped, kernel)
-        if recurrent_bias is not None:
-            recurrent = recurrent + recurrent_bias
-        gates = self.recurrent_activation(x_gates + recurrent[:, : x_gates.shape[-1]])
-        z = gates[:, :units]
-        recorded = {"update": z}
-        if not self.minimal:
-            r = gates[:, units:]
-            recorded["reset"] = r
+        kernel = self.recurrent_kernel
         if reset_before:
-            recurrent_candidate = ops.matmul(r * dropped, self.recurrent_kernel[:, -units:])
-        elif self.minimal:
-            recurrent_candidate = recurrent[:, -units:]
+            kernel, candidate_kernel = ops.split(kernel, [2 * self.units], axis=-1)
+        recurrent = ops.matmul(dropped, kernel)
+        if self.use_bias and self.reset_after:
+            recurrent = recurrent + self.bias[1]
+        recurrent_parts = ops.split(recurrent, kernel.shape[-1] // self.units, axis=-1)
+        z = self.recurrent_activation(x_parts[0] + recurrent_parts[0])
+        recorded = {"update": z}
+        if self.minimal:
+            recurrent_candidate = recurrent_parts[1]
         else:
-            recurrent_candidate = r * recurrent[:, -units:]
-
-        candidate = self.activation(x_candidate + recurrent_candidate)
+            r = self.recurrent_activation(x_parts[1] + recurrent_parts[1])
+            recorded["reset"] = r
+            if reset_before:
+                recurrent_candidate = ops.matmul(r * dropped, candidate_kernel)
+            else:
+                recurrent_candidate = r * recurrent_parts[2]
+        candidate = self.activation(x_parts[-1] + recurrent_candidate)
         recorded["candidate"] = candidate
         c = z * c_prev + (1.0 - z) * candidate
         new_states = [c] if isinstance(states, (list, tuple)) else c

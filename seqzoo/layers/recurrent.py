@@ -1,17 +1,36 @@
-"""A sequence layer for seqzoo cells: hoisted input projection, stateful on every backend."""
+"""A sequence layer for seqzoo cells: fused kernels, hoisted input projection, stateful on every backend."""
 
 import keras
+from keras import activations
+from keras import ops
 
-# The backends' loop over time steps, the one `keras.layers.RNN` runs; it is
-# not exported under `keras.ops`.
+# The backends' loop over time steps, the one `keras.layers.RNN` runs, and
+# their whole-sequence LSTM (cuDNN where a backend has one), the one
+# `keras.layers.LSTM` tries first; neither is exported under `keras.ops`.
+from keras.src.backend import lstm as backend_lstm
 from keras.src.backend import rnn as backend_rnn
+
+from seqzoo.cells.lstm import LSTMCell
+
+FUSED_MODES = ("auto", True, False)
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
 class Recurrent(keras.layers.RNN):
-    """`keras.layers.RNN` for seqzoo cells, with the input projection hoisted.
+    """`keras.layers.RNN` for seqzoo cells, with fused kernels and a hoisted projection.
 
-    A seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
+    A standard `LSTMCell` (tanh and sigmoid, no `cell_clip`, no recurrent
+    dropout, not unrolled) runs as one fused kernel when `fused` allows:
+    Keras's own (cuDNN, when TensorFlow or JAX has a GPU and there is no
+    mask), else, on TensorFlow, `seqzoo.fused.lstm_tensorflow`, whose
+    backward pass gets the weights' gradients in one product over every
+    step and whose batch shards run on separate cores (on a 2-core CPU,
+    batch 64, it trains 1.1x as fast as `keras.layers.LSTM` on one thread
+    and ~1.5x on two; see `benchmarks/RESULTS.md`). The numbers are the
+    cell's, masks included.
+
+    Any other cell, or `fused=False`, runs step by step:
+    a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
     does not depend on the state) and `step` (everything that does). With
     `hoist_inputs=True` this layer computes the projection of the whole
     sequence in one matrix product, `(batch, time, features) @ (features,
@@ -22,8 +41,8 @@ class Recurrent(keras.layers.RNN):
     through memory. On a 2-core CPU, training with batch 8 on TensorFlow, it
     ran 1.3-1.6x as fast as the per-step projection for the RNN and LSTM
     cells; with batch 64 it ran 0.8-0.95x as fast on both backends (see
-    `benchmarks/RESULTS.md`), which is why `RecurrentStack` does not use it.
-    With `hoist_inputs=False` the layer runs the cell exactly as
+    `benchmarks/RESULTS.md`), which is why `RecurrentStack` passes
+    `hoist_inputs=False`: the layer then runs the cell exactly as
     `keras.layers.RNN` does.
 
     The numbers are those of `keras.layers.RNN(cell)` either way (to float32
@@ -39,7 +58,11 @@ class Recurrent(keras.layers.RNN):
 
     Args:
         cell: a seqzoo cell (a `seqzoo.cells.RecurrentCell`).
-        hoist_inputs: whether to project every input step at once.
+        hoist_inputs: whether to project every input step at once, when the
+            cell runs step by step.
+        fused: `"auto"` runs a fused kernel where there is one for the cell
+            and backend, `True` insists (a `ValueError` says why there is
+            none), `False` always runs step by step.
         **kwargs: the arguments of `keras.layers.RNN` (`return_sequences`,
             `return_state`, `go_backwards`, `stateful`, `unroll`,
             `zero_output_for_mask`, ...).
@@ -51,9 +74,33 @@ class Recurrent(keras.layers.RNN):
     (2, 4)
     """
 
-    def __init__(self, cell, hoist_inputs=True, **kwargs):
+    def __init__(self, cell, hoist_inputs=True, fused="auto", **kwargs):
         super().__init__(cell, **kwargs)
+        if fused not in FUSED_MODES:
+            raise ValueError(
+                f"Received fused={fused!r}; allowed: {', '.join(map(repr, FUSED_MODES))}."
+            )
         self.hoist_inputs = hoist_inputs
+        self.fused = fused
+        unfusable = self._unfusable_reason()
+        if fused is True and unfusable:
+            raise ValueError(f"Received fused=True, but {unfusable}.")
+        self._runs_fused = fused is not False and not unfusable
+
+    def _unfusable_reason(self):
+        """Why the cell has no fused kernel here, or `None` if it has one."""
+        cell = self.cell
+        if type(cell) is not LSTMCell:
+            return f"only a standard LSTMCell has a fused kernel (the cell is a {type(cell).__name__})"
+        if cell.activation is not activations.tanh or cell.recurrent_activation is not activations.sigmoid:
+            return "the fused LSTM kernel needs activation='tanh' and recurrent_activation='sigmoid'"
+        if cell.cell_clip is not None:
+            return "the fused LSTM kernel has no cell_clip"
+        if cell.recurrent_dropout:
+            return "the fused LSTM kernel has no recurrent_dropout"
+        if self.unroll:
+            return "a fused kernel does not unroll"
+        return None
 
     def _create_state_variables(self, batch_size):
         # Keras keeps a stateful RNN's states out of its variables, so the JAX
@@ -64,10 +111,20 @@ class Recurrent(keras.layers.RNN):
             self._track_variable(state)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if not self.hoist_inputs:
-            return super().inner_loop(sequences, initial_state, mask, training=training)
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        if self._runs_fused:
+            fused = self._fused_loop(sequences, initial_state, mask, training)
+            if fused is not None:
+                return fused
+            if self.fused is True:
+                raise ValueError(
+                    f"Received fused=True, but the {keras.backend.backend()} backend has no "
+                    "fused LSTM kernel here: Keras's (cuDNN) needs a GPU and no mask, "
+                    "seqzoo's needs the TensorFlow backend."
+                )
+        if not self.hoist_inputs:
+            return super().inner_loop(sequences, initial_state, mask, training=training)
         cell = self.cell
         projected = cell.project_inputs(sequences, training=training)
 
@@ -89,5 +146,48 @@ class Recurrent(keras.layers.RNN):
             return_all_outputs=self.return_sequences,
         )
 
+    def _fused_loop(self, sequences, initial_state, mask, training):
+        """The whole sequence through a fused LSTM kernel, or `None` if none runs here."""
+        cell = self.cell
+        if training and cell.dropout > 0:
+            dropout_mask = cell.get_dropout_mask(sequences[:, 0])
+            sequences = sequences * ops.expand_dims(dropout_mask, 1)
+        try:
+            return backend_lstm(
+                sequences,
+                initial_state[0],
+                initial_state[1],
+                mask,
+                kernel=cell.kernel,
+                recurrent_kernel=cell.recurrent_kernel,
+                bias=cell.bias,
+                activation=cell.activation,
+                recurrent_activation=cell.recurrent_activation,
+                return_sequences=self.return_sequences,
+                go_backwards=self.go_backwards,
+            )
+        except NotImplementedError:
+            pass
+        if keras.backend.backend() != "tensorflow":
+            return None
+        from seqzoo.fused import lstm_tensorflow
+
+        outputs, h, c = lstm_tensorflow.lstm(
+            sequences,
+            initial_state[0],
+            initial_state[1],
+            cell.kernel,
+            cell.recurrent_kernel,
+            cell.bias,
+            mask=mask,
+            go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask,
+        )
+        return outputs[:, -1], outputs, [h, c]
+
     def get_config(self):
-        return {**super().get_config(), "hoist_inputs": self.hoist_inputs}
+        return {
+            **super().get_config(),
+            "hoist_inputs": self.hoist_inputs,
+            "fused": self.fused,
+        }

@@ -3,6 +3,7 @@
 import keras
 
 from seqzoo import cells
+from seqzoo.layers.recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -11,7 +12,8 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 class RecurrentStack(keras.layers.Layer):
     """`depth` recurrent layers of one seqzoo cell, one on top of the other.
 
-    Each layer is a `keras.layers.RNN` over a seqzoo cell, wrapped in
+    Each layer is a `seqzoo.layers.Recurrent` over a seqzoo cell (fused
+    where the cell and backend have a fused kernel), wrapped in
     `keras.layers.Bidirectional` when `bidirectional=True`. Between layers
     sit dropout and, when `residual=True`, a skip connection that adds a
     layer's input to its output wherever the two have the same width (a deep
@@ -35,6 +37,8 @@ class RecurrentStack(keras.layers.Layer):
         return_state: whether to also return the final states of every
             layer, as a flat list, layer after layer (forward states before
             backward ones, as `keras.layers.Bidirectional` gives them).
+        fused: whether the layers run a fused kernel where there is one, as
+            in `seqzoo.layers.Recurrent`: `"auto"`, `True` or `False`.
 
     Example:
 
@@ -56,6 +60,7 @@ class RecurrentStack(keras.layers.Layer):
         cell_options=None,
         return_sequences=True,
         return_state=False,
+        fused="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -79,12 +84,13 @@ class RecurrentStack(keras.layers.Layer):
         self.cell_options = dict(cell_options or {})
         self.return_sequences = return_sequences
         self.return_state = return_state
+        self.fused = fused
         self.supports_masking = True
 
         self.recurrent_layers = []
         for index in range(depth):
             last = index == depth - 1
-            rnn = keras.layers.RNN(
+            rnn = Recurrent(
                 cell_class(
                     units,
                     recurrent_dropout=recurrent_dropout,
@@ -93,6 +99,8 @@ class RecurrentStack(keras.layers.Layer):
                 ),
                 return_sequences=return_sequences or not last,
                 return_state=True,
+                hoist_inputs=False,
+                fused=fused,
                 name=f"rnn_{index}",
             )
             if bidirectional:
@@ -233,5 +241,6 @@ class RecurrentStack(keras.layers.Layer):
             "cell_options": self.cell_options,
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
+            "fused": self.fused,
         }
         return {**super().get_config(), **config}

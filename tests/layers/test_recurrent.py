@@ -6,90 +6,23 @@ import pytest
 
 import seqzoo.cells
 from backend_helpers import to_numpy
-from backend_helpers import value_and_gradients
 from seqzoo.layers.recurrent import Recurrent
-
-B, T, F, UNITS = 3, 6, 5, 4
-ATOL = 1e-5
-# Gradients of the kernels sum over batch and time steps in another order
-# (one matrix product instead of one per step): float32 rounding grows with
-# their size, which reaches ~10 here.
-RTOL = 1e-5
-
-CELL_CASES = {
-    "rnn": (seqzoo.cells.SimpleRNNCell, {}),
-    "rnn_no_bias": (seqzoo.cells.SimpleRNNCell, {"use_bias": False}),
-    "gru": (seqzoo.cells.GRUCell, {}),
-    "gru_reset_before": (seqzoo.cells.GRUCell, {"reset_after": False}),
-    "gru_minimal": (seqzoo.cells.GRUCell, {"minimal": True}),
-    "lstm": (seqzoo.cells.LSTMCell, {}),
-    "lstm_cell_clip": (seqzoo.cells.LSTMCell, {"cell_clip": 0.3}),
-    "peephole": (seqzoo.cells.PeepholeLSTMCell, {}),
-}
+from twin_layers import ATOL
+from twin_layers import B
+from twin_layers import CELL_CASES
+from twin_layers import F
+from twin_layers import T
+from twin_layers import UNITS
+from twin_layers import assert_same_outputs_and_gradients
+from twin_layers import inputs
+from twin_layers import padding_mask
+from twin_layers import twins
 
 
 @pytest.fixture(autouse=True)
 def _fixed_seed():
     keras.utils.set_random_seed(0)
     yield
-
-
-def inputs(seed=0, shape=(B, T, F)):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
-def padding_mask():
-    """Rows of different lengths, plus one masked step inside a sequence."""
-    mask = np.ones((B, T), dtype=bool)
-    mask[0, 4:] = False
-    mask[1, 2] = False
-    return keras.ops.convert_to_tensor(mask)
-
-
-def twins(case, x, cell_kwargs=None, **layer_kwargs):
-    """`keras.layers.RNN(cell)` and `Recurrent(cell)` on equal random weights."""
-    cls, kwargs = CELL_CASES[case]
-    kwargs = {**kwargs, **(cell_kwargs or {})}
-    layer_kwargs = {"return_sequences": True, "return_state": True, **layer_kwargs}
-    plain = keras.layers.RNN(cls(UNITS, **kwargs), **layer_kwargs)
-    fast = Recurrent(cls(UNITS, **kwargs), **layer_kwargs)
-    plain(x)
-    fast(x)
-    rng = np.random.default_rng(1)
-    for ours, theirs in zip(fast.trainable_variables, plain.trainable_variables):
-        value = rng.normal(scale=0.5, size=theirs.shape).astype("float32")
-        theirs.assign(value)
-        ours.assign(value)
-    return plain, fast
-
-
-def assert_same_outputs_and_gradients(plain, fast, x, **call_kwargs):
-    """Equal outputs and states, and equal gradients of a weighted sum of them."""
-    expected = to_numpy(list(plain(x, **call_kwargs)))
-    got = to_numpy(list(fast(x, **call_kwargs)))
-    assert len(got) == len(expected)
-    for e, g in zip(expected, got):
-        np.testing.assert_allclose(g, e, atol=ATOL)
-
-    rng = np.random.default_rng(2)
-    cotangents = [rng.normal(size=e.shape).astype("float32") for e in expected]
-
-    def weighted_sum(layer):
-        def fn(x):
-            results = layer(x, **call_kwargs)
-            return sum(keras.ops.sum(r * c) for r, c in zip(results, cotangents))
-
-        return fn
-
-    value_p, grads_p, dx_p = value_and_gradients(weighted_sum(plain), plain.trainable_variables, x)
-    value_f, grads_f, dx_f = value_and_gradients(weighted_sum(fast), fast.trainable_variables, x)
-    np.testing.assert_allclose(value_f, value_p, atol=ATOL, rtol=1e-6)
-    np.testing.assert_allclose(dx_f, dx_p, atol=ATOL, rtol=RTOL)
-    assert np.abs(dx_p).max() > 1e-3  # the comparison is not vacuous
-    assert len(grads_f) == len(grads_p)
-    for variable, g_f, g_p in zip(fast.trainable_variables, grads_f, grads_p):
-        assert np.abs(g_p).max() > 1e-3, variable.name
-        np.testing.assert_allclose(g_f, g_p, atol=ATOL, rtol=RTOL, err_msg=variable.name)
 
 
 @pytest.mark.parametrize("case", CELL_CASES)

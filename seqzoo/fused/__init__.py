@@ -1,0 +1,1 @@
+"""Whole-sequence kernels that run a standard cell faster than its step loop."""

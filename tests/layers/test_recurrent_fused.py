@@ -1,0 +1,239 @@
+"""The fused LSTM kernels give the numbers of the LSTM cell's step loop."""
+
+import keras
+import numpy as np
+import pytest
+
+import seqzoo
+from backend_helpers import to_numpy
+from seqzoo.cells import GRUCell
+from seqzoo.cells import LSTMCell
+from seqzoo.cells import PeepholeLSTMCell
+from seqzoo.layers.recurrent import Recurrent
+from twin_layers import ATOL
+from twin_layers import B
+from twin_layers import F
+from twin_layers import T
+from twin_layers import UNITS
+from twin_layers import assert_same_outputs_and_gradients
+from twin_layers import inputs
+from twin_layers import padding_mask
+from twin_layers import twins
+
+ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
+tensorflow_only = pytest.mark.skipif(
+    not ON_TENSORFLOW, reason="seqzoo's fused LSTM kernel is TensorFlow's"
+)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    keras.utils.set_random_seed(0)
+    yield
+
+
+def leading_padding_mask():
+    """Rows that start with masked steps (where Keras outputs zeros, not a<0>)."""
+    mask = np.ones((B, T), dtype=bool)
+    mask[0, :2] = False
+    mask[2, :1] = False
+    mask[1, 3] = False
+    return keras.ops.convert_to_tensor(mask)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("return_sequences", [True, False], ids=["sequences", "last"])
+@pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask])
+def test_outputs_and_gradients_equal_the_step_loop(go_backwards, return_sequences, mask):
+    x = inputs()
+    plain, fused = twins(
+        "lstm", x, fused=True, go_backwards=go_backwards, return_sequences=return_sequences
+    )
+    assert fused._runs_fused
+    kwargs = {"mask": mask()} if mask else {}
+    assert_same_outputs_and_gradients(plain, fused, x, **kwargs)
+
+
+@tensorflow_only
+def test_zero_output_for_mask_equals_the_step_loop():
+    x = inputs()
+    plain, fused = twins("lstm", x, fused=True, zero_output_for_mask=True)
+    assert_same_outputs_and_gradients(plain, fused, x, mask=leading_padding_mask())
+    masked_output = to_numpy(fused(x, mask=leading_padding_mask())[0])[0, :2]
+    np.testing.assert_array_equal(masked_output, 0.0)
+
+
+@tensorflow_only
+def test_initial_state_without_bias_equals_the_step_loop():
+    x = inputs()
+    plain, fused = twins("lstm", x, cell_kwargs={"use_bias": False}, fused=True)
+    rng = np.random.default_rng(3)
+    state = [keras.ops.convert_to_tensor(rng.normal(size=(B, UNITS)).astype("float32"))
+             for _ in range(2)]
+    assert_same_outputs_and_gradients(plain, fused, x, initial_state=state)
+
+
+@tensorflow_only
+def test_gradients_reach_the_initial_state():
+    import tensorflow as tf
+
+    x = inputs()
+    plain, fused = twins("lstm", x, fused=True)
+    state = [tf.constant(np.random.default_rng(4).normal(size=(B, UNITS)), tf.float32)
+             for _ in range(2)]
+    cotangent = tf.constant(np.random.default_rng(5).normal(size=(B, T, UNITS)), tf.float32)
+    gradients = []
+    for layer in (plain, fused):
+        with tf.GradientTape() as tape:
+            tape.watch(state)
+            outputs, h, c = layer(x, initial_state=state)
+            loss = tf.reduce_sum(outputs * cotangent) + tf.reduce_sum(c)
+        gradients.append(to_numpy(tape.gradient(loss, state)))
+    for expected, got in zip(*gradients):
+        assert np.abs(expected).max() > 1e-2
+        np.testing.assert_allclose(got, expected, atol=ATOL)
+
+
+@tensorflow_only
+def test_input_dropout_in_training_uses_the_step_loops_masks():
+    x = inputs()
+    plain, fused = twins("lstm", x, cell_kwargs={"dropout": 0.3, "seed": 7}, fused=True)
+    assert fused._runs_fused
+    assert_same_outputs_and_gradients(plain, fused, x, training=True, mask=padding_mask())
+    dropped = to_numpy(fused(x, training=True)[0])
+    assert not np.allclose(dropped, to_numpy(fused(x)[0]), atol=1e-3)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("merge_mode", ["concat", "sum"])
+def test_bidirectional_equals_the_step_loop(merge_mode):
+    x = inputs()
+    plain_rnn, fused_rnn = twins("lstm", x, fused=True)
+    plain = keras.layers.Bidirectional(plain_rnn, merge_mode=merge_mode)
+    fused = keras.layers.Bidirectional(fused_rnn, merge_mode=merge_mode)
+    plain(x)
+    fused(x)
+    assert fused.backward_layer._runs_fused
+    fused.set_weights(plain.get_weights())
+    assert_same_outputs_and_gradients(plain, fused, x, mask=padding_mask())
+
+
+@tensorflow_only
+def test_stateful_carries_the_state_between_calls():
+    x = inputs()
+    plain, fused = twins("lstm", x, fused=True, stateful=True, return_state=False)
+    plain.reset_state()
+    fused.reset_state()
+    for half in (x[:, :3], x[:, 3:]):
+        np.testing.assert_allclose(to_numpy(fused(half)), to_numpy(plain(half)), atol=ATOL)
+
+
+@tensorflow_only
+@pytest.mark.parametrize("shards", [1, 2, 3])
+def test_batch_shards_give_the_same_numbers(shards):
+    import tensorflow as tf
+
+    from seqzoo.fused import lstm_tensorflow
+
+    rng = np.random.default_rng(6)
+    batch = 7  # shards of unequal sizes
+    x = tf.constant(rng.normal(size=(batch, T, F)), tf.float32)
+    state = [tf.constant(rng.normal(size=(batch, UNITS)), tf.float32) for _ in range(2)]
+    mask = tf.constant(rng.random((batch, T)) > 0.3)
+    cotangent = tf.constant(rng.normal(size=(batch, T, UNITS)), tf.float32)
+    plain = keras.layers.RNN(LSTMCell(UNITS), return_sequences=True, return_state=True)
+    plain(x)
+    weights = plain.trainable_variables
+    results = []
+    for run in (
+        lambda: plain(x, initial_state=state, mask=mask),
+        lambda: lstm_tensorflow.lstm(x, *state, *weights, mask=mask, shards=shards),
+    ):
+        with tf.GradientTape() as tape:
+            tape.watch([x, *state])
+            outputs, h, c = run()
+            loss = tf.reduce_sum(outputs * cotangent) + tf.reduce_sum(h) + tf.reduce_sum(c)
+        results.append(to_numpy([outputs, h, c, *tape.gradient(loss, [x, *state, *weights])]))
+    for expected, got in zip(*results):
+        np.testing.assert_allclose(got, expected, atol=ATOL, rtol=1e-5)
+
+
+@tensorflow_only
+def test_any_batch_size_through_a_model_with_an_unknown_batch():
+    # With the batch unknown when the step is traced, every thread gets a
+    # shard, some of them empty for a batch of one.
+    models = []
+    for fused in (False, True):
+        keras.utils.set_random_seed(1)
+        models.append(keras.Sequential([
+            keras.Input((None, F)),
+            Recurrent(LSTMCell(UNITS), fused=fused, return_sequences=True),
+        ]))
+    for batch in (1, 5):
+        x = inputs(batch, shape=(batch, T, F))
+        np.testing.assert_allclose(
+            models[1].predict(x, verbose=0), models[0].predict(x, verbose=0), atol=ATOL
+        )
+
+
+@tensorflow_only
+def test_training_steps_equal_the_step_loop():
+    x = inputs()
+    y = inputs(1, shape=(B, T, UNITS))
+    models = []
+    for fused in (False, True):
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([
+            keras.Input((T, F)),
+            seqzoo.layers.RecurrentStack("lstm", units=UNITS, depth=2, fused=fused),
+        ])
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+        models.append(model)
+    losses = [[model.train_on_batch(x, y) for _ in range(5)] for model in models]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    assert losses[0][-1] < losses[0][0]
+    for got, expected in zip(models[1].get_weights(), models[0].get_weights()):
+        np.testing.assert_allclose(got, expected, atol=ATOL)
+
+
+def test_the_stack_runs_fused_where_it_can():
+    def runs_fused(**kwargs):
+        stack = seqzoo.layers.RecurrentStack(units=UNITS, bidirectional=True, **kwargs)
+        return [layer.forward_layer._runs_fused for layer in stack.recurrent_layers]
+
+    assert runs_fused(cell="lstm", depth=2) == [True, True]
+    assert runs_fused(cell="lstm", fused=False) == [False]
+    assert runs_fused(cell="lstm", recurrent_dropout=0.1) == [False]
+    assert runs_fused(cell="peephole") == [False]
+    assert runs_fused(cell="gru") == [False]
+
+
+@pytest.mark.parametrize(
+    "cell, reason",
+    [
+        (PeepholeLSTMCell(UNITS), "PeepholeLSTMCell"),
+        (GRUCell(UNITS), "GRUCell"),
+        (LSTMCell(UNITS, cell_clip=1.0), "cell_clip"),
+        (LSTMCell(UNITS, activation="relu"), "activation='tanh'"),
+        (LSTMCell(UNITS, recurrent_dropout=0.2), "recurrent_dropout"),
+    ],
+)
+def test_fused_true_says_why_there_is_no_kernel(cell, reason):
+    with pytest.raises(ValueError, match=reason):
+        Recurrent(cell, fused=True)
+
+
+def test_fused_takes_auto_true_or_false():
+    with pytest.raises(ValueError, match=r"fused='yes'.*'auto', True, False"):
+        Recurrent(LSTMCell(UNITS), fused="yes")
+
+
+@pytest.mark.skipif(ON_TENSORFLOW, reason="TensorFlow has a fused kernel")
+def test_other_backends_run_the_step_loop_or_say_why_not():
+    x = inputs()
+    plain, auto = twins("lstm", x, fused="auto")
+    np.testing.assert_allclose(to_numpy(auto(x)[0]), to_numpy(plain(x)[0]), atol=ATOL)
+    insisting = Recurrent(LSTMCell(UNITS), fused=True)
+    with pytest.raises(ValueError, match=f"{keras.backend.backend()} backend has no fused"):
+        insisting(x)
