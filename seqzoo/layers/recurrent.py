@@ -5,29 +5,40 @@ from keras import activations
 from keras import ops
 
 # The backends' loop over time steps, the one `keras.layers.RNN` runs, and
-# their whole-sequence LSTM (cuDNN where a backend has one), the one
-# `keras.layers.LSTM` tries first; neither is exported under `keras.ops`.
+# their whole-sequence LSTM and GRU (cuDNN where a backend has it), the ones
+# `keras.layers.LSTM` and `GRU` try first; none is exported under `keras.ops`.
+from keras.src.backend import gru as backend_gru
 from keras.src.backend import lstm as backend_lstm
 from keras.src.backend import rnn as backend_rnn
 
+from seqzoo.fused import BACKENDS as FUSED_LSTM_BACKENDS
+from seqzoo.fused import lstm as fused_lstm
+from seqzoo.cells.gru import GRUCell
 from seqzoo.cells.lstm import LSTMCell
 
 FUSED_MODES = ("auto", True, False)
+
+
+def _has_gpu():
+    try:
+        return bool(keras.distribution.list_devices("gpu"))
+    except RuntimeError:  # JAX's answer when it has no GPU platform
+        return False
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
 class Recurrent(keras.layers.RNN):
     """`keras.layers.RNN` for seqzoo cells, with fused kernels and a hoisted projection.
 
-    A standard `LSTMCell` (tanh and sigmoid, no `cell_clip`, no recurrent
-    dropout, not unrolled) runs as one fused kernel when `fused` allows:
-    Keras's own (cuDNN, when TensorFlow or JAX has a GPU and there is no
-    mask), else, on TensorFlow, `seqzoo.fused.lstm_tensorflow`, whose
-    backward pass gets the weights' gradients in one product over every
-    step and whose batch shards run on separate cores (on a 2-core CPU,
-    batch 64, it trains 1.1x as fast as `keras.layers.LSTM` on one thread
-    and ~1.5x on two; see `benchmarks/RESULTS.md`). The numbers are the
-    cell's, masks included.
+    A standard `LSTMCell` or `GRUCell` (tanh and sigmoid, no recurrent
+    dropout, not unrolled; no `cell_clip`; `reset_after=True`, not
+    `minimal`) runs as one fused kernel when `fused` allows: Keras's own
+    (cuDNN, when TensorFlow or JAX has a GPU and there is no mask, exactly
+    what `keras.layers.LSTM` and `GRU` run there), else, for the LSTM on
+    TensorFlow and JAX, `seqzoo.fused.lstm`, whose backward pass gets the
+    weights' gradients in one product over every step (and whose batch
+    shards run on separate cores on TensorFlow). The numbers are the cell's,
+    masks included; see `benchmarks/RESULTS.md` for the speed.
 
     Any other cell, or `fused=False`, runs step by step:
     a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
@@ -85,19 +96,24 @@ class Recurrent(keras.layers.RNN):
         unfusable = self._unfusable_reason()
         if fused is True and unfusable:
             raise ValueError(f"Received fused=True, but {unfusable}.")
-        self._runs_fused = fused is not False and not unfusable
+        self._tries_fused = fused is not False and not unfusable
 
     def _unfusable_reason(self):
-        """Why the cell has no fused kernel here, or `None` if it has one."""
+        """Why the cell has no fused kernel, or `None` if it may have one."""
         cell = self.cell
-        if type(cell) is not LSTMCell:
-            return f"only a standard LSTMCell has a fused kernel (the cell is a {type(cell).__name__})"
+        if type(cell) not in (LSTMCell, GRUCell):
+            return (
+                "only a standard LSTMCell or GRUCell has a fused kernel "
+                f"(the cell is a {type(cell).__name__})"
+            )
         if cell.activation is not activations.tanh or cell.recurrent_activation is not activations.sigmoid:
-            return "the fused LSTM kernel needs activation='tanh' and recurrent_activation='sigmoid'"
-        if cell.cell_clip is not None:
-            return "the fused LSTM kernel has no cell_clip"
+            return "a fused kernel needs activation='tanh' and recurrent_activation='sigmoid'"
+        if isinstance(cell, LSTMCell) and cell.cell_clip is not None:
+            return "the fused LSTM kernels have no cell_clip"
+        if isinstance(cell, GRUCell) and (cell.minimal or not cell.reset_after):
+            return "the fused GRU kernel (cuDNN's) needs reset_after=True and minimal=False"
         if cell.recurrent_dropout:
-            return "the fused LSTM kernel has no recurrent_dropout"
+            return "a fused kernel has no recurrent_dropout"
         if self.unroll:
             return "a fused kernel does not unroll"
         return None
@@ -113,15 +129,15 @@ class Recurrent(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if self._runs_fused:
-            fused = self._fused_loop(sequences, initial_state, mask, training)
-            if fused is not None:
-                return fused
+        if self._tries_fused:
+            result = self._fused_loop(sequences, initial_state, mask, training)
+            if result is not None:
+                return result
             if self.fused is True:
                 raise ValueError(
-                    f"Received fused=True, but the {keras.backend.backend()} backend has no "
-                    "fused LSTM kernel here: Keras's (cuDNN) needs a GPU and no mask, "
-                    "seqzoo's needs the TensorFlow backend."
+                    f"Received fused=True, but there is no fused {type(self.cell).__name__} "
+                    f"kernel here ({keras.backend.backend()} backend): Keras's (cuDNN) needs "
+                    "a GPU and no mask; seqzoo's is the LSTM's, on TensorFlow or JAX."
                 )
         if not self.hoist_inputs:
             return super().inner_loop(sequences, initial_state, mask, training=training)
@@ -147,32 +163,18 @@ class Recurrent(keras.layers.RNN):
         )
 
     def _fused_loop(self, sequences, initial_state, mask, training):
-        """The whole sequence through a fused LSTM kernel, or `None` if none runs here."""
+        """The whole sequence through a fused kernel, or `None` if none runs here."""
         cell = self.cell
         if training and cell.dropout > 0:
             dropout_mask = cell.get_dropout_mask(sequences[:, 0])
             sequences = sequences * ops.expand_dims(dropout_mask, 1)
-        try:
-            return backend_lstm(
-                sequences,
-                initial_state[0],
-                initial_state[1],
-                mask,
-                kernel=cell.kernel,
-                recurrent_kernel=cell.recurrent_kernel,
-                bias=cell.bias,
-                activation=cell.activation,
-                recurrent_activation=cell.recurrent_activation,
-                return_sequences=self.return_sequences,
-                go_backwards=self.go_backwards,
-            )
-        except NotImplementedError:
-            pass
-        if keras.backend.backend() != "tensorflow":
+        if _has_gpu():  # on a CPU, Keras's kernels are step loops
+            result = self._keras_fused_loop(sequences, initial_state, mask)
+            if result is not None:
+                return result
+        if not isinstance(cell, LSTMCell) or keras.backend.backend() not in FUSED_LSTM_BACKENDS:
             return None
-        from seqzoo.fused import lstm_tensorflow
-
-        outputs, h, c = lstm_tensorflow.lstm(
+        outputs, h, c = fused_lstm(
             sequences,
             initial_state[0],
             initial_state[1],
@@ -184,6 +186,33 @@ class Recurrent(keras.layers.RNN):
             zero_output_for_mask=self.zero_output_for_mask,
         )
         return outputs[:, -1], outputs, [h, c]
+
+    def _keras_fused_loop(self, sequences, initial_state, mask):
+        """Keras's own LSTM or GRU kernel (cuDNN), as its layers call it, or `None`."""
+        cell = self.cell
+        if isinstance(cell, LSTMCell):
+            kernel, states, options = backend_lstm, initial_state[:2], {}
+        else:
+            kernel, states, options = backend_gru, initial_state[:1], {"reset_after": True}
+        try:
+            result = kernel(
+                sequences,
+                *states,
+                mask,
+                kernel=cell.kernel,
+                recurrent_kernel=cell.recurrent_kernel,
+                bias=cell.bias,
+                activation=cell.activation,
+                recurrent_activation=cell.recurrent_activation,
+                return_sequences=self.return_sequences,
+                go_backwards=self.go_backwards,
+                **options,
+            )
+        except NotImplementedError:  # a mask, or no cuDNN for this backend
+            return None
+        if keras.backend.backend() == "tensorflow":
+            self.supports_jit = False  # cuDNN ops do not compile with XLA
+        return result
 
     def get_config(self):
         return {

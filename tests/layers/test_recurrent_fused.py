@@ -6,9 +6,11 @@ import pytest
 
 import seqzoo
 from backend_helpers import to_numpy
+from backend_helpers import value_and_gradients
 from seqzoo.cells import GRUCell
 from seqzoo.cells import LSTMCell
 from seqzoo.cells import PeepholeLSTMCell
+from seqzoo.fused import BACKENDS as FUSED_LSTM_BACKENDS
 from seqzoo.layers.recurrent import Recurrent
 from twin_layers import ATOL
 from twin_layers import B
@@ -20,9 +22,9 @@ from twin_layers import inputs
 from twin_layers import padding_mask
 from twin_layers import twins
 
-ON_TENSORFLOW = keras.backend.backend() == "tensorflow"
-tensorflow_only = pytest.mark.skipif(
-    not ON_TENSORFLOW, reason="seqzoo's fused LSTM kernel is TensorFlow's"
+HAS_KERNEL = keras.backend.backend() in FUSED_LSTM_BACKENDS
+with_kernel = pytest.mark.skipif(
+    not HAS_KERNEL, reason=f"seqzoo's fused LSTM runs on {FUSED_LSTM_BACKENDS}"
 )
 
 
@@ -41,7 +43,7 @@ def leading_padding_mask():
     return keras.ops.convert_to_tensor(mask)
 
 
-@tensorflow_only
+@with_kernel
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize("return_sequences", [True, False], ids=["sequences", "last"])
 @pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask])
@@ -50,12 +52,12 @@ def test_outputs_and_gradients_equal_the_step_loop(go_backwards, return_sequence
     plain, fused = twins(
         "lstm", x, fused=True, go_backwards=go_backwards, return_sequences=return_sequences
     )
-    assert fused._runs_fused
+    assert fused._tries_fused
     kwargs = {"mask": mask()} if mask else {}
     assert_same_outputs_and_gradients(plain, fused, x, **kwargs)
 
 
-@tensorflow_only
+@with_kernel
 def test_zero_output_for_mask_equals_the_step_loop():
     x = inputs()
     plain, fused = twins("lstm", x, fused=True, zero_output_for_mask=True)
@@ -64,7 +66,7 @@ def test_zero_output_for_mask_equals_the_step_loop():
     np.testing.assert_array_equal(masked_output, 0.0)
 
 
-@tensorflow_only
+@with_kernel
 def test_initial_state_without_bias_equals_the_step_loop():
     x = inputs()
     plain, fused = twins("lstm", x, cell_kwargs={"use_bias": False}, fused=True)
@@ -74,38 +76,37 @@ def test_initial_state_without_bias_equals_the_step_loop():
     assert_same_outputs_and_gradients(plain, fused, x, initial_state=state)
 
 
-@tensorflow_only
+@with_kernel
 def test_gradients_reach_the_initial_state():
-    import tensorflow as tf
-
     x = inputs()
     plain, fused = twins("lstm", x, fused=True)
-    state = [tf.constant(np.random.default_rng(4).normal(size=(B, UNITS)), tf.float32)
-             for _ in range(2)]
-    cotangent = tf.constant(np.random.default_rng(5).normal(size=(B, T, UNITS)), tf.float32)
-    gradients = []
-    for layer in (plain, fused):
-        with tf.GradientTape() as tape:
-            tape.watch(state)
-            outputs, h, c = layer(x, initial_state=state)
-            loss = tf.reduce_sum(outputs * cotangent) + tf.reduce_sum(c)
-        gradients.append(to_numpy(tape.gradient(loss, state)))
-    for expected, got in zip(*gradients):
-        assert np.abs(expected).max() > 1e-2
-        np.testing.assert_allclose(got, expected, atol=ATOL)
+    state = np.random.default_rng(4).normal(size=(2, B, UNITS)).astype("float32")
+    cotangent = np.random.default_rng(5).normal(size=(B, T, UNITS)).astype("float32")
+
+    def loss(layer):
+        def fn(state):
+            outputs, _, c = layer(x, initial_state=[state[0], state[1]])
+            return keras.ops.sum(outputs * cotangent) + keras.ops.sum(c)
+
+        return fn
+
+    _, _, expected = value_and_gradients(loss(plain), [], state)
+    _, _, got = value_and_gradients(loss(fused), [], state)
+    assert np.abs(expected).max() > 1e-2
+    np.testing.assert_allclose(got, expected, atol=ATOL)
 
 
-@tensorflow_only
+@with_kernel
 def test_input_dropout_in_training_uses_the_step_loops_masks():
     x = inputs()
     plain, fused = twins("lstm", x, cell_kwargs={"dropout": 0.3, "seed": 7}, fused=True)
-    assert fused._runs_fused
+    assert fused._tries_fused
     assert_same_outputs_and_gradients(plain, fused, x, training=True, mask=padding_mask())
     dropped = to_numpy(fused(x, training=True)[0])
     assert not np.allclose(dropped, to_numpy(fused(x)[0]), atol=1e-3)
 
 
-@tensorflow_only
+@with_kernel
 @pytest.mark.parametrize("merge_mode", ["concat", "sum"])
 def test_bidirectional_equals_the_step_loop(merge_mode):
     x = inputs()
@@ -114,12 +115,12 @@ def test_bidirectional_equals_the_step_loop(merge_mode):
     fused = keras.layers.Bidirectional(fused_rnn, merge_mode=merge_mode)
     plain(x)
     fused(x)
-    assert fused.backward_layer._runs_fused
+    assert fused.backward_layer._tries_fused
     fused.set_weights(plain.get_weights())
     assert_same_outputs_and_gradients(plain, fused, x, mask=padding_mask())
 
 
-@tensorflow_only
+@with_kernel
 def test_stateful_carries_the_state_between_calls():
     x = inputs()
     plain, fused = twins("lstm", x, fused=True, stateful=True, return_state=False)
@@ -129,27 +130,34 @@ def test_stateful_carries_the_state_between_calls():
         np.testing.assert_allclose(to_numpy(fused(half)), to_numpy(plain(half)), atol=ATOL)
 
 
-@tensorflow_only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's shards")
 @pytest.mark.parametrize("shards", [1, 2, 3])
 def test_batch_shards_give_the_same_numbers(shards):
     import tensorflow as tf
 
+    from seqzoo.fused import lstm_math
     from seqzoo.fused import lstm_tensorflow
 
     rng = np.random.default_rng(6)
     batch = 7  # shards of unequal sizes
     x = tf.constant(rng.normal(size=(batch, T, F)), tf.float32)
     state = [tf.constant(rng.normal(size=(batch, UNITS)), tf.float32) for _ in range(2)]
-    mask = tf.constant(rng.random((batch, T)) > 0.3)
+    mask = rng.random((batch, T)) > 0.3
+    step_mask = tf.constant(mask.T[:, :, None], tf.float32)
     cotangent = tf.constant(rng.normal(size=(batch, T, UNITS)), tf.float32)
     plain = keras.layers.RNN(LSTMCell(UNITS), return_sequences=True, return_state=True)
     plain(x)
     weights = plain.trainable_variables
+
+    def sharded():
+        states, h, c = lstm_tensorflow.lstm(
+            tf.transpose(x, [1, 0, 2]), step_mask, *state, *weights, shards=shards
+        )
+        outputs = lstm_math.read_outputs(states, step_mask, zero_output_for_mask=False)
+        return tf.transpose(outputs, [1, 0, 2]), h, c
+
     results = []
-    for run in (
-        lambda: plain(x, initial_state=state, mask=mask),
-        lambda: lstm_tensorflow.lstm(x, *state, *weights, mask=mask, shards=shards),
-    ):
+    for run in (lambda: plain(x, initial_state=state, mask=tf.constant(mask)), sharded):
         with tf.GradientTape() as tape:
             tape.watch([x, *state])
             outputs, h, c = run()
@@ -159,10 +167,10 @@ def test_batch_shards_give_the_same_numbers(shards):
         np.testing.assert_allclose(got, expected, atol=ATOL, rtol=1e-5)
 
 
-@tensorflow_only
+@with_kernel
 def test_any_batch_size_through_a_model_with_an_unknown_batch():
-    # With the batch unknown when the step is traced, every thread gets a
-    # shard, some of them empty for a batch of one.
+    # With the batch unknown when the step is traced, every TensorFlow
+    # thread gets a shard, some of them empty for a batch of one.
     models = []
     for fused in (False, True):
         keras.utils.set_random_seed(1)
@@ -177,7 +185,7 @@ def test_any_batch_size_through_a_model_with_an_unknown_batch():
         )
 
 
-@tensorflow_only
+@with_kernel
 def test_training_steps_equal_the_step_loop():
     x = inputs()
     y = inputs(1, shape=(B, T, UNITS))
@@ -197,23 +205,25 @@ def test_training_steps_equal_the_step_loop():
         np.testing.assert_allclose(got, expected, atol=ATOL)
 
 
-def test_the_stack_runs_fused_where_it_can():
-    def runs_fused(**kwargs):
+def test_the_stack_tries_a_fused_kernel_where_there_may_be_one():
+    def tries_fused(**kwargs):
         stack = seqzoo.layers.RecurrentStack(units=UNITS, bidirectional=True, **kwargs)
-        return [layer.forward_layer._runs_fused for layer in stack.recurrent_layers]
+        return [layer.forward_layer._tries_fused for layer in stack.recurrent_layers]
 
-    assert runs_fused(cell="lstm", depth=2) == [True, True]
-    assert runs_fused(cell="lstm", fused=False) == [False]
-    assert runs_fused(cell="lstm", recurrent_dropout=0.1) == [False]
-    assert runs_fused(cell="peephole") == [False]
-    assert runs_fused(cell="gru") == [False]
+    assert tries_fused(cell="lstm", depth=2) == [True, True]
+    assert tries_fused(cell="gru") == [True]  # cuDNN's, on a GPU
+    assert tries_fused(cell="lstm", fused=False) == [False]
+    assert tries_fused(cell="lstm", recurrent_dropout=0.1) == [False]
+    assert tries_fused(cell="gru", cell_options={"reset_after": False}) == [False]
+    assert tries_fused(cell="peephole") == [False]
+    assert tries_fused(cell="rnn") == [False]
 
 
 @pytest.mark.parametrize(
     "cell, reason",
     [
         (PeepholeLSTMCell(UNITS), "PeepholeLSTMCell"),
-        (GRUCell(UNITS), "GRUCell"),
+        (GRUCell(UNITS, minimal=True), "reset_after=True and minimal=False"),
         (LSTMCell(UNITS, cell_clip=1.0), "cell_clip"),
         (LSTMCell(UNITS, activation="relu"), "activation='tanh'"),
         (LSTMCell(UNITS, recurrent_dropout=0.2), "recurrent_dropout"),
@@ -229,11 +239,14 @@ def test_fused_takes_auto_true_or_false():
         Recurrent(LSTMCell(UNITS), fused="yes")
 
 
-@pytest.mark.skipif(ON_TENSORFLOW, reason="TensorFlow has a fused kernel")
-def test_other_backends_run_the_step_loop_or_say_why_not():
+@pytest.mark.parametrize("case", ["lstm", "gru"])
+def test_without_a_kernel_auto_runs_the_step_loop_and_true_says_why(case):
+    if HAS_KERNEL and case == "lstm":
+        pytest.skip("seqzoo has a fused LSTM kernel for this backend")
     x = inputs()
-    plain, auto = twins("lstm", x, fused="auto")
-    np.testing.assert_allclose(to_numpy(auto(x)[0]), to_numpy(plain(x)[0]), atol=ATOL)
-    insisting = Recurrent(LSTMCell(UNITS), fused=True)
-    with pytest.raises(ValueError, match=f"{keras.backend.backend()} backend has no fused"):
+    plain, auto = twins(case, x, fused="auto")
+    assert auto._tries_fused
+    assert_same_outputs_and_gradients(plain, auto, x)
+    insisting = Recurrent(type(plain.cell)(UNITS), fused=True)
+    with pytest.raises(ValueError, match="no fused .*Cell kernel here .*needs a GPU"):
         insisting(x)
