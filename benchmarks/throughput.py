@@ -55,8 +55,8 @@ def keras_contenders(cell, time_steps, batch, backend):
     """Name -> a function building the compiled Keras model of one contender.
 
     `keras` is Keras's built-in layer, `seqzoo` the `RecurrentStack` as
-    `seqzoo.build` makes it (the LSTM fused), `seqzoo_step` the LSTM stack
-    with `fused=False`, `seqzoo_hoisted` a
+    `seqzoo.build` makes it (the SimpleRNN and LSTM fused), `seqzoo_step`
+    their stack with `fused=False`, `seqzoo_hoisted` a
     step loop that projects every input step at once, `seqzoo_xla` the
     stack compiled with XLA (off by default on a CPU-only TensorFlow).
     """
@@ -84,7 +84,7 @@ def keras_contenders(cell, time_steps, batch, backend):
         "keras": model(lambda: builtin(UNITS, return_sequences=True)),
         "seqzoo": model(lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS)),
     }
-    if cell == "lstm":  # fused on TensorFlow and JAX
+    if cell in ("rnn", "lstm"):  # fused on TensorFlow and JAX
         contenders["seqzoo_step"] = model(
             lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, fused=False)
         )

@@ -11,10 +11,15 @@ from keras.src.backend import gru as backend_gru
 from keras.src.backend import lstm as backend_lstm
 from keras.src.backend import rnn as backend_rnn
 
-from seqzoo.fused import BACKENDS as FUSED_LSTM_BACKENDS
-from seqzoo.fused import lstm as fused_lstm
+from seqzoo import fused
 from seqzoo.cells.gru import GRUCell
 from seqzoo.cells.lstm import LSTMCell
+from seqzoo.cells.simple_rnn import SimpleRNNCell
+from seqzoo.fused import lstm_steps
+from seqzoo.fused import simple_rnn_steps
+
+# The cells that seqzoo's own fused kernels run, with their step arithmetic.
+FUSED_STEPS = {SimpleRNNCell: simple_rnn_steps, LSTMCell: lstm_steps}
 
 FUSED_MODES = ("auto", True, False)
 
@@ -30,14 +35,14 @@ def _has_gpu():
 class Recurrent(keras.layers.RNN):
     """`keras.layers.RNN` for seqzoo cells, with fused kernels and a hoisted projection.
 
-    A standard `LSTMCell` or `GRUCell` (tanh and sigmoid, no recurrent
-    dropout, not unrolled; no `cell_clip`; `reset_after=True`, not
-    `minimal`) runs as one fused kernel when `fused` allows: Keras's own
-    (cuDNN, when TensorFlow or JAX has a GPU and there is no mask, exactly
-    what `keras.layers.LSTM` and `GRU` run there), else, for the LSTM on
-    TensorFlow and JAX, `seqzoo.fused.lstm`, whose backward pass gets the
-    weights' gradients in one product over every step (and whose batch
-    shards run on separate cores on TensorFlow). The numbers are the cell's,
+    A standard `SimpleRNNCell`, `GRUCell` or `LSTMCell` (tanh and sigmoid,
+    no recurrent dropout, not unrolled; no `cell_clip`; `reset_after=True`,
+    not `minimal`) runs as one fused kernel when `fused` allows: on a GPU,
+    Keras's own for the GRU and LSTM (cuDNN, without a mask, exactly what
+    `keras.layers.GRU` and `LSTM` run there); else, for the SimpleRNN and
+    LSTM on TensorFlow and JAX, `seqzoo.fused`, whose backward pass gets the
+    weights' gradients in one product over every step, and whose batch
+    shards run on separate cores on TensorFlow. The numbers are the cell's,
     masks included; see `benchmarks/RESULTS.md` for the speed.
 
     Any other cell, or `fused=False`, runs step by step:
@@ -101,13 +106,15 @@ class Recurrent(keras.layers.RNN):
     def _unfusable_reason(self):
         """Why the cell has no fused kernel, or `None` if it may have one."""
         cell = self.cell
-        if type(cell) not in (LSTMCell, GRUCell):
+        if type(cell) not in (SimpleRNNCell, GRUCell, LSTMCell):
             return (
-                "only a standard LSTMCell or GRUCell has a fused kernel "
-                f"(the cell is a {type(cell).__name__})"
+                "only a standard SimpleRNNCell, GRUCell or LSTMCell has a fused "
+                f"kernel (the cell is a {type(cell).__name__})"
             )
-        if cell.activation is not activations.tanh or cell.recurrent_activation is not activations.sigmoid:
-            return "a fused kernel needs activation='tanh' and recurrent_activation='sigmoid'"
+        if cell.activation is not activations.tanh:
+            return "a fused kernel needs activation='tanh'"
+        if not isinstance(cell, SimpleRNNCell) and cell.recurrent_activation is not activations.sigmoid:
+            return "a fused kernel needs recurrent_activation='sigmoid'"
         if isinstance(cell, LSTMCell) and cell.cell_clip is not None:
             return "the fused LSTM kernels have no cell_clip"
         if isinstance(cell, GRUCell) and (cell.minimal or not cell.reset_after):
@@ -137,7 +144,8 @@ class Recurrent(keras.layers.RNN):
                 raise ValueError(
                     f"Received fused=True, but there is no fused {type(self.cell).__name__} "
                     f"kernel here ({keras.backend.backend()} backend): Keras's (cuDNN) needs "
-                    "a GPU and no mask; seqzoo's is the LSTM's, on TensorFlow or JAX."
+                    "a GPU and no mask; seqzoo's are the SimpleRNN's and the LSTM's, on "
+                    "TensorFlow or JAX."
                 )
         if not self.hoist_inputs:
             return super().inner_loop(sequences, initial_state, mask, training=training)
@@ -168,16 +176,18 @@ class Recurrent(keras.layers.RNN):
         if training and cell.dropout > 0:
             dropout_mask = cell.get_dropout_mask(sequences[:, 0])
             sequences = sequences * ops.expand_dims(dropout_mask, 1)
-        if _has_gpu():  # on a CPU, Keras's kernels are step loops
+        if _has_gpu() and isinstance(cell, (GRUCell, LSTMCell)):
+            # On a CPU, Keras's kernels are step loops.
             result = self._keras_fused_loop(sequences, initial_state, mask)
             if result is not None:
                 return result
-        if not isinstance(cell, LSTMCell) or keras.backend.backend() not in FUSED_LSTM_BACKENDS:
+        steps = FUSED_STEPS.get(type(cell))
+        if steps is None or keras.backend.backend() not in fused.BACKENDS:
             return None
-        outputs, h, c = fused_lstm(
+        outputs, states = fused.run(
+            steps,
             sequences,
-            initial_state[0],
-            initial_state[1],
+            initial_state,
             cell.kernel,
             cell.recurrent_kernel,
             cell.bias,
@@ -185,7 +195,7 @@ class Recurrent(keras.layers.RNN):
             go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask,
         )
-        return outputs[:, -1], outputs, [h, c]
+        return outputs[:, -1], outputs, states
 
     def _keras_fused_loop(self, sequences, initial_state, mask):
         """Keras's own LSTM or GRU kernel (cuDNN), as its layers call it, or `None`."""

@@ -1,4 +1,4 @@
-"""The fused LSTM kernels give the numbers of the LSTM cell's step loop."""
+"""The fused kernels give the numbers of the SimpleRNN and LSTM cells' step loops."""
 
 import keras
 import numpy as np
@@ -10,7 +10,8 @@ from backend_helpers import value_and_gradients
 from seqzoo.cells import GRUCell
 from seqzoo.cells import LSTMCell
 from seqzoo.cells import PeepholeLSTMCell
-from seqzoo.fused import BACKENDS as FUSED_LSTM_BACKENDS
+from seqzoo.cells import SimpleRNNCell
+from seqzoo.fused import BACKENDS as FUSED_BACKENDS
 from seqzoo.layers.recurrent import Recurrent
 from twin_layers import ATOL
 from twin_layers import B
@@ -22,10 +23,11 @@ from twin_layers import inputs
 from twin_layers import padding_mask
 from twin_layers import twins
 
-HAS_KERNEL = keras.backend.backend() in FUSED_LSTM_BACKENDS
+HAS_KERNEL = keras.backend.backend() in FUSED_BACKENDS
 with_kernel = pytest.mark.skipif(
-    not HAS_KERNEL, reason=f"seqzoo's fused LSTM runs on {FUSED_LSTM_BACKENDS}"
+    not HAS_KERNEL, reason=f"seqzoo's fused kernels run on {FUSED_BACKENDS}"
 )
+FUSED_CASES = ["rnn", "rnn_no_bias", "lstm"]
 
 
 @pytest.fixture(autouse=True)
@@ -44,13 +46,14 @@ def leading_padding_mask():
 
 
 @with_kernel
+@pytest.mark.parametrize("case", FUSED_CASES)
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize("return_sequences", [True, False], ids=["sequences", "last"])
 @pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask])
-def test_outputs_and_gradients_equal_the_step_loop(go_backwards, return_sequences, mask):
+def test_outputs_and_gradients_equal_the_step_loop(case, go_backwards, return_sequences, mask):
     x = inputs()
     plain, fused = twins(
-        "lstm", x, fused=True, go_backwards=go_backwards, return_sequences=return_sequences
+        case, x, fused=True, go_backwards=go_backwards, return_sequences=return_sequences
     )
     assert fused._tries_fused
     kwargs = {"mask": mask()} if mask else {}
@@ -58,9 +61,10 @@ def test_outputs_and_gradients_equal_the_step_loop(go_backwards, return_sequence
 
 
 @with_kernel
-def test_zero_output_for_mask_equals_the_step_loop():
+@pytest.mark.parametrize("case", FUSED_CASES)
+def test_zero_output_for_mask_equals_the_step_loop(case):
     x = inputs()
-    plain, fused = twins("lstm", x, fused=True, zero_output_for_mask=True)
+    plain, fused = twins(case, x, fused=True, zero_output_for_mask=True)
     assert_same_outputs_and_gradients(plain, fused, x, mask=leading_padding_mask())
     masked_output = to_numpy(fused(x, mask=leading_padding_mask())[0])[0, :2]
     np.testing.assert_array_equal(masked_output, 0.0)
@@ -77,16 +81,18 @@ def test_initial_state_without_bias_equals_the_step_loop():
 
 
 @with_kernel
-def test_gradients_reach_the_initial_state():
+@pytest.mark.parametrize("case", ["rnn", "lstm"])
+def test_gradients_reach_the_initial_state(case):
     x = inputs()
-    plain, fused = twins("lstm", x, fused=True)
-    state = np.random.default_rng(4).normal(size=(2, B, UNITS)).astype("float32")
+    plain, fused = twins(case, x, fused=True)
+    count = len(plain.cell.state_size) if case == "lstm" else 1
+    state = np.random.default_rng(4).normal(size=(count, B, UNITS)).astype("float32")
     cotangent = np.random.default_rng(5).normal(size=(B, T, UNITS)).astype("float32")
 
     def loss(layer):
         def fn(state):
-            outputs, _, c = layer(x, initial_state=[state[0], state[1]])
-            return keras.ops.sum(outputs * cotangent) + keras.ops.sum(c)
+            outputs, *final_states = layer(x, initial_state=[state[i] for i in range(count)])
+            return keras.ops.sum(outputs * cotangent) + keras.ops.sum(final_states[-1])
 
         return fn
 
@@ -97,9 +103,10 @@ def test_gradients_reach_the_initial_state():
 
 
 @with_kernel
-def test_input_dropout_in_training_uses_the_step_loops_masks():
+@pytest.mark.parametrize("case", ["rnn", "lstm"])
+def test_input_dropout_in_training_uses_the_step_loops_masks(case):
     x = inputs()
-    plain, fused = twins("lstm", x, cell_kwargs={"dropout": 0.3, "seed": 7}, fused=True)
+    plain, fused = twins(case, x, cell_kwargs={"dropout": 0.3, "seed": 7}, fused=True)
     assert fused._tries_fused
     assert_same_outputs_and_gradients(plain, fused, x, training=True, mask=padding_mask())
     dropped = to_numpy(fused(x, training=True)[0])
@@ -135,8 +142,9 @@ def test_stateful_carries_the_state_between_calls():
 def test_batch_shards_give_the_same_numbers(shards):
     import tensorflow as tf
 
-    from seqzoo.fused import lstm_math
-    from seqzoo.fused import lstm_tensorflow
+    from seqzoo.fused import lstm_steps
+    from seqzoo.fused import sequence
+    from seqzoo.fused import tensorflow_loops
 
     rng = np.random.default_rng(6)
     batch = 7  # shards of unequal sizes
@@ -150,10 +158,10 @@ def test_batch_shards_give_the_same_numbers(shards):
     weights = plain.trainable_variables
 
     def sharded():
-        states, h, c = lstm_tensorflow.lstm(
-            tf.transpose(x, [1, 0, 2]), step_mask, *state, *weights, shards=shards
+        states, (h, c) = tensorflow_loops.run(
+            lstm_steps, tf.transpose(x, [1, 0, 2]), step_mask, state, *weights, shards=shards
         )
-        outputs = lstm_math.read_outputs(states, step_mask, zero_output_for_mask=False)
+        outputs = sequence.read_outputs(states, step_mask, zero_output_for_mask=False)
         return tf.transpose(outputs, [1, 0, 2]), h, c
 
     results = []
@@ -215,8 +223,9 @@ def test_the_stack_tries_a_fused_kernel_where_there_may_be_one():
     assert tries_fused(cell="lstm", fused=False) == [False]
     assert tries_fused(cell="lstm", recurrent_dropout=0.1) == [False]
     assert tries_fused(cell="gru", cell_options={"reset_after": False}) == [False]
+    assert tries_fused(cell="rnn") == [True]
+    assert tries_fused(cell="rnn", cell_options={"activation": "relu"}) == [False]
     assert tries_fused(cell="peephole") == [False]
-    assert tries_fused(cell="rnn") == [False]
 
 
 @pytest.mark.parametrize(
@@ -226,6 +235,8 @@ def test_the_stack_tries_a_fused_kernel_where_there_may_be_one():
         (GRUCell(UNITS, minimal=True), "reset_after=True and minimal=False"),
         (LSTMCell(UNITS, cell_clip=1.0), "cell_clip"),
         (LSTMCell(UNITS, activation="relu"), "activation='tanh'"),
+        (SimpleRNNCell(UNITS, activation="relu"), "activation='tanh'"),
+        (LSTMCell(UNITS, recurrent_activation="hard_sigmoid"), "recurrent_activation='sigmoid'"),
         (LSTMCell(UNITS, recurrent_dropout=0.2), "recurrent_dropout"),
     ],
 )
@@ -239,10 +250,10 @@ def test_fused_takes_auto_true_or_false():
         Recurrent(LSTMCell(UNITS), fused="yes")
 
 
-@pytest.mark.parametrize("case", ["lstm", "gru"])
+@pytest.mark.parametrize("case", ["rnn", "lstm", "gru"])
 def test_without_a_kernel_auto_runs_the_step_loop_and_true_says_why(case):
-    if HAS_KERNEL and case == "lstm":
-        pytest.skip("seqzoo has a fused LSTM kernel for this backend")
+    if HAS_KERNEL and case != "gru":
+        pytest.skip("seqzoo has a fused kernel for this cell on this backend")
     x = inputs()
     plain, auto = twins(case, x, fused="auto")
     assert auto._tries_fused

@@ -1,0 +1,67 @@
+"""The fused kernels' loops on JAX: one `lax.scan` forward, one back, with their own VJP.
+
+JAX differentiates the step loop of `keras.layers.RNN` by carrying the
+kernels' gradients through the reverse scan, a kernel-sized sum per step.
+Here the forward scan keeps what the cell's backward step needs, the reverse
+scan carries only dL/d(states), and the weights' and the inputs' gradients
+come from a few large products over every step at once.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from seqzoo.fused import sequence
+
+
+def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
+    """Every step's a<t> `(time, batch, units)` and the final states (time major).
+
+    Args:
+        steps: the cell's step module (`seqzoo.fused.lstm_steps`, ...).
+        x: `(time, batch, features)`.
+        step_mask: `None` or `(time, batch, 1)` of 0/1.
+        states: the initial states, a tuple.
+        kernel, recurrent_kernel, bias: the cell's weights.
+    """
+    weights = [jnp.asarray(w) for w in (kernel, recurrent_kernel, bias)]
+    return _run(steps, x, *weights, tuple(states), step_mask)
+
+
+def _forward(steps, x, kernel, recurrent_kernel, bias, states, step_mask):
+    def step(states, inputs):
+        x_t, keep = inputs
+        states, kept = steps.forward_step(x_t, states, kernel, recurrent_kernel, bias, keep)
+        return states, (states[0], kept)
+
+    final_states, (outputs, kept) = jax.lax.scan(step, states, (x, step_mask))
+    saved = (x, states[0], outputs, kept, kernel, recurrent_kernel, step_mask)
+    return (outputs, final_states), saved
+
+
+def _backward(steps, saved, cotangents):
+    x, h0, outputs, kept, kernel, recurrent_kernel, step_mask = saved
+    d_outputs, d_final_states = cotangents
+    recurrent_kernel_t = recurrent_kernel.T
+
+    def back_step(d_states, inputs):
+        d_output, kept_t, keep = inputs
+        d_states = (d_states[0] + d_output,) + tuple(d_states[1:])
+        return steps.backward_step(d_states, kept_t, recurrent_kernel_t, keep)
+
+    d_initial_states, d_z = jax.lax.scan(
+        back_step, tuple(d_final_states), (d_outputs, kept, step_mask), reverse=True
+    )
+    h_before = jnp.concatenate([h0[None], outputs[:-1]], axis=0)
+    gradients = sequence.weight_gradients(x, h_before, d_z, kernel)
+    d_mask = None if step_mask is None else jnp.zeros_like(step_mask)
+    return (*gradients, d_initial_states, d_mask)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _run(steps, x, kernel, recurrent_kernel, bias, states, step_mask):
+    return _forward(steps, x, kernel, recurrent_kernel, bias, states, step_mask)[0]
+
+
+_run.defvjp(_forward, _backward)

@@ -1,0 +1,127 @@
+"""The fused kernels' loops on TensorFlow: batch shards side by side, one backward loop.
+
+TensorFlow differentiates `keras.layers.RNN`'s loop step by step: every step
+adds its share to the kernels' gradients (two kernel-sized sums per step).
+Here the forward loop keeps what the cell's backward step needs, a backward
+loop carries only dL/d(states), and the weights' and the inputs' gradients
+come from a few large products over every step at once, as cuDNN and PyTorch
+do. The batch is split into shards whose loops run side by side on
+TensorFlow's inter-op threads: a recurrence is a chain of small products
+that one core runs best; two cores run two chains.
+"""
+
+import os
+
+import tensorflow as tf
+
+from seqzoo.fused import sequence
+
+# Fewest batch rows worth a thread of their own: below this, the per-step
+# products get too skinny to pay for a second loop.
+SHARD_ROWS = 16
+
+
+def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias, shards=None):
+    """Every step's a<t> `(time, batch, units)` and the final states (time major).
+
+    Args:
+        steps: the cell's step module (`seqzoo.fused.lstm_steps`, ...).
+        x: `(time, batch, features)`.
+        step_mask: `None` or `(time, batch, 1)` of 0/1.
+        states: the initial states, a tuple.
+        kernel, recurrent_kernel, bias: the cell's weights.
+        shards: how many parts of the batch run side by side; default: one
+            per inter-op thread, of at least `SHARD_ROWS` rows each.
+    """
+    # Values, not variables: the gradient goes to them through the reads.
+    weights = [tf.convert_to_tensor(w) for w in (kernel, recurrent_kernel, bias)]
+    shards = default_shards(x.shape[1]) if shards is None else shards
+    if shards == 1:
+        return _run_shard(steps, x, step_mask, tuple(states), *weights)
+    batch = tf.shape(x)[1]
+    sizes = [batch // shards] * (shards - 1)
+    sizes.append(batch - (batch // shards) * (shards - 1))
+    masks = [None] * shards if step_mask is None else tf.split(step_mask, sizes, axis=1)
+    state_shards = zip(*(tf.split(state, sizes) for state in states))
+    pieces = [
+        _run_shard(steps, x_part, mask_part, states_part, *weights)
+        for x_part, mask_part, states_part in zip(tf.split(x, sizes, axis=1), masks, state_shards)
+    ]
+    outputs, final_states = zip(*pieces)
+    return tf.concat(outputs, 1), tuple(tf.concat(parts, 0) for parts in zip(*final_states))
+
+
+def default_shards(batch_size):
+    """One shard per inter-op thread, of at least `SHARD_ROWS` rows each."""
+    threads = tf.config.threading.get_inter_op_parallelism_threads() or len(
+        os.sched_getaffinity(0)
+    )
+    if batch_size is None:
+        return threads
+    return max(1, min(threads, batch_size // SHARD_ROWS))
+
+
+def _run_shard(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
+    """The loop over one shard, with its own gradient."""
+
+    def keep(t):
+        return None if step_mask is None else step_mask[t]
+
+    @tf.custom_gradient
+    def run(x, kernel, recurrent_kernel, bias, *states):
+        length = tf.shape(x)[0]
+        state_shape = states[0].shape
+
+        def array(size, element_shape=None):
+            return tf.TensorArray(x.dtype, size=size, element_shape=element_shape)
+
+        def step(t, states, outputs, kept):
+            states, kept_t = steps.forward_step(
+                x[t], states, kernel, recurrent_kernel, bias, keep(t)
+            )
+            kept = tuple(a.write(t, value) for a, value in zip(kept, kept_t))
+            return t + 1, states, outputs.write(t + 1, states[0]), kept
+
+        _, final_states, outputs, kept = tf.while_loop(
+            lambda t, *_: t < length,
+            step,
+            (
+                0,
+                states,
+                array(length + 1, state_shape).write(0, states[0]),
+                tuple(array(length) for _ in range(steps.KEPT)),
+            ),
+        )
+        outputs = outputs.stack()  # a<0>, ..., a<T>
+        kept = tuple(a.stack() for a in kept)
+
+        def grad(d_outputs, *d_final_states):
+            d_outputs = tf.zeros_like(outputs[1:]) if d_outputs is None else d_outputs
+            d_states = tuple(
+                tf.zeros_like(s) if d is None else d for s, d in zip(final_states, d_final_states)
+            )
+            recurrent_kernel_t = tf.transpose(recurrent_kernel)
+
+            def back_step(t, d_states, d_z):
+                d_states = (d_states[0] + d_outputs[t],) + d_states[1:]
+                d_states, d_z_t = steps.backward_step(
+                    d_states, tuple(k[t] for k in kept), recurrent_kernel_t, keep(t)
+                )
+                return t - 1, d_states, d_z.write(t, d_z_t)
+
+            _, d_initial_states, d_z = tf.while_loop(
+                lambda t, *_: t >= 0,
+                back_step,
+                (
+                    length - 1,
+                    d_states,
+                    array(length, state_shape[:-1].concatenate(kernel.shape[-1:])),
+                ),
+            )
+            gradients = sequence.weight_gradients(x, outputs[:-1], d_z.stack(), kernel)
+            return (*gradients, *d_initial_states)
+
+        return (outputs[1:], *final_states), grad
+
+    outputs, *final_states = run(x, kernel, recurrent_kernel, bias, *states)
+    return outputs, tuple(final_states)
