@@ -157,9 +157,11 @@ def test_05_vanishing_and_exploding_gradients(tmp_path):
     # Small inputs keep the SimpleRNN out of saturation; a stretching Waa explodes.
     assert results["small_input_rnn_at_distance"] > 1000 * at["SimpleRNN"]
     assert results["exploding_growth"] > 1e3
-    # Without clipping the run diverges; with clipnorm=1.0 it stays finite and learns.
+    # Without clipping the run diverges (to inf/NaN, or a million times the
+    # starting loss); with clipnorm=1.0 it stays finite and learns.
     unclipped, clipped = results["runs"]["no clipping"], results["runs"]["clipnorm = 1.0"]
-    assert not math.isfinite(unclipped["loss"][-1])
+    final = unclipped["loss"][-1]
+    assert not math.isfinite(final) or final > 1e6 * clipped["loss"][0]
     assert all(math.isfinite(value) for value in clipped["loss"])
     assert clipped["loss"][-1] < 0.5 * clipped["loss"][0]
     assert_image(results["gradient_plot"])

@@ -166,7 +166,7 @@ def main(fast=False, out="tutorial_output", seed=0):
     # ## A run that diverges, and gradient clipping
     #
     # Exploding gradients show up in training as a loss that jumps to
-    # enormous values and then to NaN. The task: read T = 100 numbers and
+    # enormous values, often on to inf and NaN. The task: read T = 100 numbers and
     # output the sum of the last five (a regression, `rnn_uni` with a
     # features input and a regression head). The SimpleRNN starts with
     # Waa x 1.5 and trains with plain SGD at a learning rate of 0.2.
