@@ -54,9 +54,8 @@ class Recurrent(keras.layers.RNN):
     gets the kernel's gradient in one product too, instead of one per step.
     Whether that pays depends on the shapes: it trades skinny per-step
     products for a `(batch, time, gates * units)` tensor that has to travel
-    through memory. On a 2-core CPU, training with batch 8 on TensorFlow, it
-    ran 1.3-1.6x as fast as the per-step projection for the RNN and LSTM
-    cells; with batch 64 it ran 0.8-0.95x as fast on both backends (see
+    through memory. On a 2-core CPU it paid at batch 8 (up to 1.2x the
+    per-step projection) and lost at batch 64 (0.8-1.0x, both backends; see
     `benchmarks/RESULTS.md`), which is why `RecurrentStack` passes
     `hoist_inputs=False`: the layer then runs the cell exactly as
     `keras.layers.RNN` does.
