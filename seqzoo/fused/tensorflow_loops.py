@@ -52,7 +52,11 @@ def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias, shards=None
 
 
 def default_shards(batch_size):
-    """One shard per inter-op thread, of at least `SHARD_ROWS` rows each."""
+    """One shard per inter-op thread, of at least `SHARD_ROWS` rows each.
+
+    With the batch size unknown when the step is traced (`None`), one shard
+    per thread.
+    """
     threads = tf.config.threading.get_inter_op_parallelism_threads() or len(
         os.sched_getaffinity(0)
     )
