@@ -26,12 +26,7 @@ class RunCheckpoints(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         """A resumed run starts from the best value of the epochs already in `history`."""
-        if self.history is None or not os.path.exists(self.history):
-            return
-        with open(self.history) as file:
-            rows = list(csv.DictReader(file))
-        key = self.monitor if rows and self.monitor in rows[0] else "loss"
-        self.best = min((float(row[key]) for row in rows if row.get(key)), default=float("inf"))
+        self.best = min(_logged_values(self.history, self.monitor), default=float("inf"))
 
     def on_epoch_end(self, epoch, logs=None):
         os.makedirs(self.folder, exist_ok=True)
@@ -41,6 +36,36 @@ class RunCheckpoints(keras.callbacks.Callback):
         if value is not None and (value < self.best or not os.path.exists(best_path)):
             self.best = value
             rf.save_model(self.model, best_path)
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """`EarlyStopping` on `val_loss` that counts the epochs a resumed run already has in `history`.
+
+    Keras's callback starts every `fit` with no best value and no epochs
+    waited, so a run interrupted after waiting `patience - 1` epochs would
+    otherwise wait `patience` more after resuming.
+    """
+
+    def __init__(self, history, patience):
+        super().__init__(monitor="val_loss", mode="min", patience=patience)
+        self.history = history
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        for value in _logged_values(self.history, self.monitor):
+            self.wait += 1
+            if self.best is None or value < self.best:
+                self.best, self.wait = value, 0
+
+
+def _logged_values(history, key):
+    """The values of `key` (`loss` if it was not logged) in a history CSV, epoch by epoch."""
+    if history is None or not os.path.exists(history):
+        return []
+    with open(history) as file:
+        rows = list(csv.DictReader(file))
+    key = key if rows and key in rows[0] else "loss"
+    return [float(row[key]) for row in rows if row.get(key)]
 
 
 def _trim_history(path, first_epoch):
@@ -190,7 +215,8 @@ def train(
         out: the run folder (default `runs/<model>-<task>-<time>`).
         from_run: fine-tune from this finished run folder.
         freeze_backbone: with `from_run`, keep the reused recurrent layers fixed.
-        patience: epochs without validation improvement before stopping.
+        patience: epochs without validation improvement before stopping
+            (counted across an interruption and resume).
         tensorboard: whether to write TensorBoard logs to `<out>/logs`.
         data_dir: the TFDS data folder.
         callbacks: more Keras callbacks.
@@ -242,7 +268,7 @@ def _train_in(folder, work, model_or_name, task, strategy, epochs, batch_size, f
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(history, append=True),
         RunCheckpoints(os.path.join(work, rf.CHECKPOINTS), history=history),
-        keras.callbacks.EarlyStopping(patience=patience),
+        ResumedEarlyStopping(history, patience),
         *([keras.callbacks.TensorBoard(os.path.join(work, "logs"))] if tensorboard else []),
         *callbacks,
         keras.callbacks.BackupAndRestore(os.path.join(work, rf.BACKUP), double_checkpoint=True),

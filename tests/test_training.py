@@ -15,6 +15,7 @@ import pytest
 import seqzoo
 from seqzoo.run_folder import RunFolderError
 from seqzoo.tasks.vocabulary import Vocabulary
+from seqzoo.training import ResumedEarlyStopping
 from seqzoo.training import fine_tune_model
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -285,6 +286,26 @@ def test_resumed_run_keeps_the_best_model_from_before_the_interruption(tmp_path,
     task = seqzoo.load_task("japanese_vowels", data_dir=data_dir)
     loss = model.evaluate(task.batches("validation", 64), verbose=0, return_dict=True)["loss"]
     assert loss == pytest.approx(min(losses), rel=1e-4)
+
+
+def test_early_stopping_counts_the_epochs_from_before_an_interruption(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,val_loss\n0,1.0,1.0\n1,0.9,0.5\n2,0.8,0.6\n3,0.7,0.7\n")
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    resumed = ResumedEarlyStopping(str(history), patience=3)
+    resumed.set_model(model)
+    resumed.on_train_begin()
+    assert (resumed.best, resumed.wait) == (0.5, 2)
+    resumed.on_epoch_end(4, {"val_loss": 0.8})  # the third epoch without improvement
+    assert model.stop_training
+    # A run with no history yet waits the whole patience.
+    model.stop_training = False
+    fresh = ResumedEarlyStopping(str(tmp_path / "none.csv"), patience=3)
+    fresh.set_model(model)
+    fresh.on_train_begin()
+    for epoch, loss in enumerate([0.5, 0.6, 0.7]):
+        fresh.on_epoch_end(epoch, {"val_loss": loss})
+    assert not model.stop_training
 
 
 # -- fine-tuning ----------------------------------------------------------------
