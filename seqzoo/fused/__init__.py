@@ -69,7 +69,7 @@ def run(
     if bias is None:
         bias = ops.zeros(kernel.shape[-1:], kernel.dtype)
     states, final_states = loops.run(
-        steps, x, step_mask, tuple(initial_states), kernel, recurrent_kernel, bias
+        steps, x, step_mask, initial_states, kernel, recurrent_kernel, bias
     )
     outputs = sequence.read_outputs(states, step_mask, zero_output_for_mask)
     return ops.transpose(outputs, (1, 0, 2)), list(final_states)

@@ -22,7 +22,7 @@ def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
         steps: the cell's step module (`seqzoo.fused.lstm_steps`, ...).
         x: `(time, batch, features)`.
         step_mask: `None` or `(time, batch, 1)` of 0/1.
-        states: the initial states, a tuple.
+        states: the initial states, a sequence (a<0> first).
         kernel, recurrent_kernel, bias: the cell's weights.
     """
     weights = [jnp.asarray(w) for w in (kernel, recurrent_kernel, bias)]

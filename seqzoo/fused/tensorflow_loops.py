@@ -28,7 +28,7 @@ def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias, shards=None
         steps: the cell's step module (`seqzoo.fused.lstm_steps`, ...).
         x: `(time, batch, features)`.
         step_mask: `None` or `(time, batch, 1)` of 0/1.
-        states: the initial states, a tuple.
+        states: the initial states, a sequence (a<0> first).
         kernel, recurrent_kernel, bias: the cell's weights.
         shards: how many parts of the batch run side by side; default: one
             per inter-op thread, of at least `SHARD_ROWS` rows each.
