@@ -1,62 +1,61 @@
-"""Generation speed: the step-wise sampling loop (O(T)) against re-running the prefix (O(T^2)).
+"""Generation speed: the compiled decoding loop against the NumPy reference decoders and a PyTorch eager loop.
 
 The model is `gru_char_lm` as registered (an embedding of 32 into one GRU of
-256 units, 64 tokens), with untrained weights from a fixed seed; the head's
-bias for EOS is set to -1e9 so that every sequence runs to the full length.
-Each contender writes T tokens greedily for a batch of B sequences:
+256 units, 64 tokens), untrained weights from a fixed seed, the head's bias
+for EOS set to -1e9 so that every row writes exactly T tokens. Contenders,
+side by side in one process, in alternating order each round:
 
-- `stepper, compiled`: `seqzoo.decoding.greedy` over `Stepper(model)`, the
-  step wrapped in `tf.function` (the library's default);
-- `stepper, eager`: the same with `compiled=False`;
-- `full re-run`: at every step the whole sequence so far, [BOS, y<1>, ...,
-  y<t>], goes through the full teacher-forced model (itself in a
-  `tf.function` with `reduce_retracing`), and the last step's logits give
-  y<t+1>: O(t) work for token t, O(T^2) in all.
+- `compiled loop`: `seqzoo.inference.loop.sample` (temperature 0.8), the
+  whole loop in one `tf.function` / `jax.jit` call;
+- `reference`: `seqzoo.inference.decoding.sample`, the NumPy decoder over the
+  compiled step (seqzoo's default before the compiled loop);
+- `PyTorch eager`: the same shapes in `torch.nn` (`Embedding`, `GRUCell`,
+  `Linear`) and `torch.multinomial` at temperature 0.8, under
+  `torch.inference_mode`, on the same number of threads (2 here) and, since
+  PyTorch's thread pool suffers most from a loaded machine, on 1 thread; the
+  ratio is taken against the faster of the two.
 
-All three give the same tokens (checked). Each case is timed after a
-warm-up that traces the compiled functions; the table gives tokens per
-second (B x T / seconds) and, per contender, time(2T) / time(T): about 2 for
-O(T), about 4 for O(T^2). At batch 32 the re-run is timed at T = 250, 500
-(T = 1000, 2000 would take most of an hour on a 2-core machine).
+Then beam search (width 4, length normalization 0.7): `seqzoo.inference.loop.beam_search`
+against `seqzoo.inference.decoding.beam_search` (which it equals, checked here too), and
+O(T): the compiled loop's time(2T) / time(T) (about 2).
 
 Usage:
 
-    python benchmarks/generation.py            # T = 1000, 2000 (see `plan`); B = 1, 32; writes GENERATION.md
-    python benchmarks/generation.py --quick    # T = 100, 200; prints only
+    KERAS_BACKEND=tensorflow python benchmarks/generation.py   # or KERAS_BACKEND=jax
+    python benchmarks/generation.py --rounds 3 --length 300
 
-Benchmarks are never tests: nothing here asserts a time.
+It prints markdown tables (tokens per second: medians over the rounds, and
+the load average); `GENERATION.md` keeps them. Benchmarks are never tests:
+nothing here asserts a time.
 """
 
 import argparse
-import datetime
 import os
 import platform
+import statistics
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import torch  # noqa: E402
 
 import seqzoo  # noqa: E402
-from seqzoo import decoding  # noqa: E402
 from seqzoo.architectures import Stepper  # noqa: E402
+from seqzoo.inference import decoding  # noqa: E402
+from seqzoo.inference import loop  # noqa: E402
 from seqzoo.tasks.vocabulary import BOS_ID  # noqa: E402
 from seqzoo.tasks.vocabulary import EOS_ID  # noqa: E402
+from seqzoo.tasks.vocabulary import PAD_ID  # noqa: E402
 
-MODEL = "gru_char_lm"
-BATCHES = (1, 32)
+TEMPERATURE = 0.8
 
 
 def build_model():
     keras.utils.set_random_seed(0)
-    model = seqzoo.build(MODEL)
+    model = seqzoo.build("gru_char_lm")
     head = model.get_layer("head")
     kernel, bias = head.get_weights()
     bias[EOS_ID] = -1e9  # Never stop early: every sequence is exactly T tokens.
@@ -64,157 +63,134 @@ def build_model():
     return model
 
 
-def stepper_greedy(model, compiled):
+class TorchLoop:
+    """The PyTorch eager baseline: embedding 32, GRUCell 256, Linear 64, multinomial."""
+
+    def __init__(self, vocab=64, embedding=32, units=256, threads=None):
+        torch.manual_seed(0)
+        self.threads = threads or torch.get_num_threads()
+        self.embedding = torch.nn.Embedding(vocab, embedding)
+        self.cell = torch.nn.GRUCell(embedding, units)
+        self.head = torch.nn.Linear(units, vocab)
+        self.forbid = torch.zeros(vocab, dtype=torch.bool)
+        self.forbid[[PAD_ID, BOS_ID, EOS_ID]] = True
+        self.units = units
+
+    def __call__(self, batch, length):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return self.loop(batch, length)
+        finally:
+            torch.set_num_threads(threads)
+
+    @torch.inference_mode()
+    def loop(self, batch, length):
+        generator = torch.Generator().manual_seed(0)
+        state = torch.zeros(batch, self.units)
+        tokens = torch.full((batch,), BOS_ID, dtype=torch.long)
+        out = []
+        for _ in range(length):
+            state = self.cell(self.embedding(tokens), state)
+            logits = self.head(state).masked_fill(self.forbid, -float("inf")) / TEMPERATURE
+            tokens = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0]
+            out.append(tokens)
+        return torch.stack(out, 1)
+
+
+def contenders(model):
     stepper = Stepper(model)
 
-    def run(batch, length):
-        return decoding.greedy(stepper, stepper.start(batch_size=batch), batch, length, compiled=compiled)
+    def compiled(batch, length):
+        return loop.sample(stepper, stepper.start(batch_size=batch), batch, length, TEMPERATURE, seed=0)
 
-    return run
+    def reference(batch, length):
+        return decoding.sample(stepper, stepper.start(batch_size=batch), batch, length, TEMPERATURE, seed=0)
 
-
-def rerun_greedy(model):
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-    def run(batch, length):
-        sequence = np.full((batch, 1), BOS_ID, "int32")
-        for _ in range(length):
-            logits = np.asarray(forward(sequence)[:, -1])
-            chosen = decoding.filter_logits(logits, forbid=decoding.NEVER).argmax(-1).astype("int32")
-            sequence = np.concatenate([sequence, chosen[:, None]], axis=1)
-        return sequence[:, 1:].tolist()
-
-    return run
+    return {
+        "compiled loop": compiled,
+        "reference": reference,
+        "PyTorch eager": TorchLoop(),
+        "PyTorch eager, 1 thread": TorchLoop(threads=1),
+    }
 
 
-def timed(run, batch, length):
-    start = time.perf_counter()
-    tokens = run(batch, length)
-    return time.perf_counter() - start, tokens
+def beams(model, width=4):
+    stepper = Stepper(model)
+
+    def compiled(batch, length):
+        return loop.beam_search(stepper, stepper.start(batch_size=batch), batch, length, beam_width=width)
+
+    def reference(batch, length):
+        return decoding.beam_search(stepper, stepper.start(batch_size=batch), batch, length, beam_width=width)
+
+    return {"compiled beam": compiled, "reference beam": reference}
 
 
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; Python "
-        f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__} "
-        f"(backend {keras.backend.backend()}), CPU only"
-    )
-
-
-def plan(quick):
-    """`(batch, contender, (T, 2T), repeats)`: the re-run at B=32 is too slow for T=1000 on 2 cores."""
-    if quick:
-        return [(batch, name, (100, 200), 1) for batch in BATCHES for name in CONTENDERS]
-    return [
-        (1, "stepper, compiled", (1000, 2000), 3),
-        (1, "stepper, eager", (1000, 2000), 1),
-        (1, "full re-run", (1000, 2000), 1),
-        (32, "stepper, compiled", (1000, 2000), 3),
-        (32, "stepper, eager", (1000, 2000), 1),
-        (32, "stepper, compiled", (250, 500), 3),
-        (32, "full re-run", (250, 500), 1),
-    ]
-
-
-CONTENDERS = ("stepper, compiled", "stepper, eager", "full re-run")
+def measure(runs, batch, length, rounds):
+    """Median seconds per contender over `rounds`, in rotating order; the load averages seen."""
+    times = {name: [] for name in runs}
+    outputs, loads = {}, []
+    for run in runs.values():
+        run(batch, length)  # Trace and warm up.
+    names = list(runs)
+    for index in range(rounds):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            start = time.perf_counter()
+            outputs[name] = runs[name](batch, length)
+            times[name].append(time.perf_counter() - start)
+        loads.append(os.getloadavg()[0])
+    return ({name: statistics.median(values) for name, values in times.items()}, outputs, loads)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="T = 100, 200; no GENERATION.md")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--length", type=int, default=300)
+    parser.add_argument("--beam-length", type=int, default=100)
     args = parser.parse_args(argv)
-
-    load_before = os.getloadavg()[0]
     model = build_model()
-    runs = {
-        "stepper, compiled": stepper_greedy(model, compiled=True),
-        "stepper, eager": stepper_greedy(model, compiled=False),
-        "full re-run": rerun_greedy(model),
-    }
-    for batch in BATCHES:
-        for run in runs.values():
-            run(batch, 8)  # Warm-up: traces the compiled functions for this batch.
-    reference = {}  # (batch, T) -> the compiled stepper's tokens.
-    seconds = {}  # (batch, contender, T) -> the median time.
-    same = {}
-    for batch, name, lengths, repeats in plan(args.quick):
-        for length in lengths:
-            times = []
-            for _ in range(repeats):
-                elapsed, tokens = timed(runs[name], batch, length)
-                times.append(elapsed)
-            if (batch, length) not in reference:
-                reference[(batch, length)] = timed(runs["stepper, compiled"], batch, length)[1] if name != "stepper, compiled" else tokens
-            seconds[(batch, name, length)] = float(np.median(times))
-            same[(batch, name, length)] = tokens == reference[(batch, length)]
-            print(
-                f"B={batch:3} T={length:5} {name:18} {seconds[(batch, name, length)]:8.2f} s "
-                f"{batch * length / seconds[(batch, name, length)]:10.0f} tok/s same={same[(batch, name, length)]}",
-                flush=True,
-            )
-
-    table = [
-        "| batch | contender | T | tokens/s at T | tokens/s at 2T | time(2T) / time(T) | same tokens |",
-        "|---:|---|---:|---:|---:|---:|---|",
-    ]
-    for batch, name, (short, long), _ in plan(args.quick):
-        a, b = seconds[(batch, name, short)], seconds[(batch, name, long)]
-        ok = same[(batch, name, short)] and same[(batch, name, long)]
-        table.append(
-            f"| {batch} | {name} | {short} | {batch * short / a:,.0f} | {batch * long / b:,.0f} | {b / a:.2f} | "
-            f"{'yes' if ok else 'NO'} |"
+    backend = keras.backend.backend()
+    print(
+        f"backend {backend}; Keras {keras.__version__}; torch {torch.__version__} ({torch.get_num_threads()} threads);"
+    )
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores\n")
+    print(
+        "| backend | batch | compiled loop tok/s | reference tok/s | PyTorch tok/s (2 threads / 1) "
+        "| compiled / PyTorch (faster) | compiled / reference | load avg |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    runs = contenders(model)
+    for batch in (1, 32):
+        seconds, _, loads = measure(runs, batch, args.length, args.rounds)
+        rate = {name: batch * args.length / value for name, value in seconds.items()}
+        torch_rate = max(rate["PyTorch eager"], rate["PyTorch eager, 1 thread"])
+        print(
+            f"| {backend} | {batch} | {rate['compiled loop']:,.0f} | {rate['reference']:,.0f} | "
+            f"{rate['PyTorch eager']:,.0f} / {rate['PyTorch eager, 1 thread']:,.0f} | "
+            f"{rate['compiled loop'] / torch_rate:.2f}x | "
+            f"{rate['compiled loop'] / rate['reference']:.1f}x | {min(loads):.1f}-{max(loads):.1f} |"
         )
-    speedups = ["| batch | T | over the eager stepper | over the full re-run |", "|---:|---:|---:|---:|"]
-    for batch, length in sorted(reference):
-        compiled = seconds.get((batch, "stepper, compiled", length))
-        if compiled is None:
-            continue
-        eager = seconds.get((batch, "stepper, eager", length))
-        rerun = seconds.get((batch, "full re-run", length))
-        speedups.append(
-            f"| {batch} | {length} | {f'{eager / compiled:.1f}x' if eager else '-'} | "
-            f"{f'{rerun / compiled:.1f}x' if rerun else '-'} |"
+    print("\n| backend | batch | beam 4, T | compiled tok/s | reference tok/s | speedup | same hypotheses | load avg |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    runs = beams(model)
+    for batch in (1, 32):
+        seconds, outputs, loads = measure(runs, batch, args.beam_length, max(1, args.rounds // 2))
+        rate = {name: batch * args.beam_length / value for name, value in seconds.items()}
+        same = "yes" if outputs["compiled beam"] == outputs["reference beam"] else "NO"
+        print(
+            f"| {backend} | {batch} | {args.beam_length} | {rate['compiled beam']:,.0f} | "
+            f"{rate['reference beam']:,.0f} | "
+            f"{rate['compiled beam'] / rate['reference beam']:.1f}x | {same} | {min(loads):.1f}-{max(loads):.1f} |"
         )
-    text, speedup_text = "\n".join(table), "\n".join(speedups)
-    print(text)
-    print(speedup_text)
-    if args.quick:
-        return
-    report = f"""# Generation speed
-
-`python benchmarks/generation.py`, run on {datetime.date.today().isoformat()}.
-
-Machine: {machine()}. Load average (1 min) at the start and the end of the run: {load_before:.1f} and
-{os.getloadavg()[0]:.1f}; with other jobs on the cores, single timings are noisy.
-
-Model: `{MODEL}` (embedding 32 -> GRU 256 -> 64 logits), untrained weights (seed 0), EOS made impossible so
-every sequence is exactly T tokens; greedy decoding. Each time is the median of 3 runs for the compiled
-stepper and a single run otherwise, after a warm-up that traces the compiled functions.
-"Same tokens": the contender wrote exactly the tokens of `stepper, compiled`.
-
-{text}
-
-Step-wise generation costs O(T): doubling T doubles the time (ratio about 2). Re-running the prefix costs
-O(T^2): doubling T about quadruples the time (ratio about 4). The re-run at batch 32 is measured at
-T = 250 and 500 only: at T = 1000 and 2000 it would take about 10 and 40 minutes on this machine.
-
-Speedups of the compiled stepper (`seqzoo.decoding`'s default: the step in `tf.function`), at equal batch
-and T:
-
-{speedup_text}
-
-The compiled step gives the same logits as the eager one (tested in `tests/test_decoding.py`; here the
-same tokens), so `compiled=True` is the default on the TensorFlow and JAX backends.
-"""
-    with open(os.path.join(HERE, "GENERATION.md"), "w") as file:
-        file.write(report)
-    print(f"wrote {os.path.join(HERE, 'GENERATION.md')}")
+    runs = {"compiled loop": contenders(model)["compiled loop"]}
+    single, _, _ = measure(runs, 1, args.length, args.rounds)
+    double, _, loads = measure(runs, 1, 2 * args.length, args.rounds)
+    ratio = double["compiled loop"] / single["compiled loop"]
+    print(
+        f"\nO(T): compiled loop, batch 1, time({2 * args.length}) / time({args.length}) = {ratio:.2f} "
+        f"(load {max(loads):.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+
 BUDGET_S = 600
 NAME_SAMPLES = 200
 SAMPLE_TEMPERATURE = 1.0
@@ -182,7 +183,8 @@ def unigram_bits_per_char(task):
     target (all but padding and the start token), so that a test character
     unseen in training (UNK) has a finite cost.
     """
-    from seqzoo.tasks.vocabulary import BOS_ID, PAD_ID
+    from seqzoo.tasks.vocabulary import BOS_ID
+    from seqzoo.tasks.vocabulary import PAD_ID
 
     size = len(task.vocabularies["inputs"])
     counts = np.ones(size)
@@ -200,7 +202,8 @@ def unigram_bits_per_char(task):
 def sample_names(model, vocabulary, count, temperature, max_length, seed=0):
     """Samples `count` names at `temperature`, one character per step (the course's sampling loop)."""
     from seqzoo.architectures import Stepper
-    from seqzoo.tasks.vocabulary import BOS_ID, EOS_ID
+    from seqzoo.tasks.vocabulary import BOS_ID
+    from seqzoo.tasks.vocabulary import EOS_ID
 
     rng = np.random.default_rng(seed)
     stepper = Stepper(model)
@@ -212,7 +215,9 @@ def sample_names(model, vocabulary, count, temperature, max_length, seed=0):
         logits = np.asarray(logits, "float64") / temperature
         probabilities = np.exp(logits - logits.max(-1, keepdims=True))
         probabilities /= probabilities.sum(-1, keepdims=True)
-        tokens = (probabilities.cumsum(-1) < rng.random((count, 1))).sum(-1).clip(0, logits.shape[-1] - 1).astype("int32")
+        tokens = (
+            (probabilities.cumsum(-1) < rng.random((count, 1))).sum(-1).clip(0, logits.shape[-1] - 1).astype("int32")
+        )
         for row, token in enumerate(tokens):
             if not finished[row]:
                 if token == EOS_ID:
@@ -226,24 +231,33 @@ def sample_names(model, vocabulary, count, temperature, max_length, seed=0):
 
 def names_extras(run, task, seed):
     import seqzoo
-    from seqzoo import run_folder
 
-    model, _, _ = run_folder.load_run(run)
+    model = seqzoo.RunFolder(run).load_model()
     unigram, tokens = unigram_bits_per_char(task)
-    splits = {split: {name.decode("utf-8") for name in task.raw(split).map(lambda e: e["name"]).as_numpy_iterator()} for split in ("train", "validation", "test")}
+    splits = {
+        split: {name.decode("utf-8") for name in task.raw(split).map(lambda e: e["name"]).as_numpy_iterator()}
+        for split in ("train", "validation", "test")
+    }
     longest = max(len(name) for names in splits.values() for name in names)
     if hasattr(seqzoo, "generate"):  # the library's sampler, where this checkout has it
         sampler = "seqzoo.generate"
-        samples = seqzoo.generate(run, num=NAME_SAMPLES, temperature=SAMPLE_TEMPERATURE, seed=seed, max_length=longest + 10, task=task)
+        samples = seqzoo.generate(
+            run, num=NAME_SAMPLES, temperature=SAMPLE_TEMPERATURE, seed=seed, max_length=longest + 10, task=task
+        )
         ended = None
     else:
         sampler = "Stepper loop (benchmarks/quality.py)"
-        samples, ended = sample_names(model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed)
+        samples, ended = sample_names(
+            model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed
+        )
     everywhere = set().union(*splits.values())
-    own, own_ended = sample_names(model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed + 1)
+    own, own_ended = sample_names(
+        model, task.vocabularies["inputs"], NAME_SAMPLES, SAMPLE_TEMPERATURE, longest + 10, seed + 1
+    )
     return {
         "stepper_loop_check": {
-            "samples": len(own), "ended": own_ended,
+            "samples": len(own),
+            "ended": own_ended,
             "novel_vs_train": float(np.mean([s not in splits["train"] for s in own])),
             "novel_vs_all_splits": float(np.mean([s not in everywhere for s in own])),
         },
@@ -284,9 +298,10 @@ def ambiguous_dates(example):
 
 
 def dates_extras(run, task, seed):
-    from seqzoo import run_folder
-    from seqzoo.decoding import greedy_translate
-    model, _, _ = run_folder.load_run(run)
+    import seqzoo
+    from seqzoo.inference.decoding import greedy_translate
+
+    model = seqzoo.RunFolder(run).load_model()
     target = task.vocabularies["target"]
     mistakes, by_pattern = [], collections.Counter()
     raw = list(task.raw("test").as_numpy_iterator())
@@ -302,14 +317,24 @@ def dates_extras(run, task, seed):
             if text != example["iso"].decode():
                 pattern = example["pattern"].decode()
                 by_pattern[pattern] += 1
-                mistakes.append({
-                    "source": f"{example['locale'].decode()} {example['human'].decode()}",
-                    "pattern": pattern, "expected": example["iso"].decode(), "predicted": text,
-                    "ambiguous": ambiguous_dates(example),
-                })
+                mistakes.append(
+                    {
+                        "source": f"{example['locale'].decode()} {example['human'].decode()}",
+                        "pattern": pattern,
+                        "expected": example["iso"].decode(),
+                        "predicted": text,
+                        "ambiguous": ambiguous_dates(example),
+                    }
+                )
     ambiguous = sum(ambiguous_dates(example) for example in raw)
-    return {"test_examples": len(raw), "ambiguous_inputs": ambiguous,
-            "mistakes_on_ambiguous_inputs": sum(m["ambiguous"] for m in mistakes), "mistakes": len(mistakes), "mistakes_by_pattern": dict(by_pattern.most_common()), "mistake_examples": mistakes[:20]}
+    return {
+        "test_examples": len(raw),
+        "ambiguous_inputs": ambiguous,
+        "mistakes_on_ambiguous_inputs": sum(m["ambiguous"] for m in mistakes),
+        "mistakes": len(mistakes),
+        "mistakes_by_pattern": dict(by_pattern.most_common()),
+        "mistake_examples": mistakes[:20],
+    }
 
 
 def chorales_extras(run, task, seed):
@@ -360,8 +385,14 @@ def run_task(name, data_dir, out, seed, budget, model=None):
     load_before = load_average()
     start = time.perf_counter()
     run = seqzoo.train(
-        setup["model"], name, out=folder, data_dir=data_dir, callbacks=[timer], verbose=2,
-        **setup["train"], **setup["overrides"],
+        setup["model"],
+        name,
+        out=folder,
+        data_dir=data_dir,
+        callbacks=[timer],
+        verbose=2,
+        **setup["train"],
+        **setup["overrides"],
     )
     wall = time.perf_counter() - start
     with open(os.path.join(run, "metrics.json")) as file:
@@ -406,7 +437,8 @@ def table(results):
     for r in results:
         lines.append(
             f"| {r['task']} | {r['model']} | {r['metric']} = {r['value']:.4f} | {r['bar']} ({r['bar_value']:.4f}) "
-            f"| {'yes' if r['reached'] else 'NO'} | {r['epochs_run']} ({r['best_epoch']}) | {r['fit_s']:.0f} | {r['wall_s']:.0f} |"
+            f"| {'yes' if r['reached'] else 'NO'} | {r['epochs_run']} ({r['best_epoch']}) "
+            f"| {r['fit_s']:.0f} | {r['wall_s']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -417,8 +449,12 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="the TFDS data folder")
     parser.add_argument("--out", default=os.path.join("runs", "quality"), help="where run folders and results go")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model", default=None, help="another named model for the task(s), same settings and overrides")
-    parser.add_argument("--budget", type=float, default=BUDGET_S, help="training seconds per task (checked at epoch ends; default 600)")
+    parser.add_argument(
+        "--model", default=None, help="another named model for the task(s), same settings and overrides"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET_S, help="training seconds per task (checked at epoch ends; default 600)"
+    )
     args = parser.parse_args(argv)
 
     os.makedirs(args.out, exist_ok=True)

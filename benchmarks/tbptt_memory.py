@@ -58,13 +58,13 @@ def run_case(mode, time_steps):
     from seqzoo.tbptt import fit_truncated
 
     stateful = mode == "truncated"
-    model = keras.Sequential([
-        keras.Input(batch_shape=(BATCH, None, FEATURES)),
-        seqzoo.layers.Recurrent(
-            seqzoo.cells.LSTMCell(UNITS), stateful=stateful, return_sequences=True
-        ),
-        keras.layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=(BATCH, None, FEATURES)),
+            seqzoo.layers.Recurrent(seqzoo.cells.LSTMCell(UNITS), stateful=stateful, return_sequences=True),
+            keras.layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="adam", loss="mse")
     x = SyntheticSequences(BATCH, time_steps, FEATURES, seed=0)
     y = SyntheticSequences(BATCH, time_steps, 1, seed=1)
@@ -94,14 +94,20 @@ def main():
         print(json.dumps(run_case(args.case[0], int(args.case[1]))))
         return
     scale = 10 if args.quick else 1
-    cases = [("truncated", 1000 // scale), ("truncated", 10000 // scale),
-             ("full", 1000 // scale), ("full", 2000 // scale)]
+    cases = [
+        ("truncated", 1000 // scale),
+        ("truncated", 10000 // scale),
+        ("full", 1000 // scale),
+        ("full", 2000 // scale),
+    ]
     records = []
     for mode, time_steps in cases:
         result = subprocess.run(
             [sys.executable, __file__, "--case", mode, str(time_steps)],
             env={**os.environ, "KERAS_BACKEND": args.backend},
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         records.append(json.loads(result.stdout.strip().splitlines()[-1]))
     first = records[0]
@@ -125,6 +131,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     write_section(f"tbptt-memory-{args.backend}", text)
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ Usage:
 
     python benchmarks/throughput.py [--quick] [--batch 64]    # all; RESULTS.md
     python benchmarks/throughput.py --backend jax [--quick]   # one backend, printed
+    python benchmarks/throughput.py --quick --contenders seqzoo torch   # only these beside keras
+    python benchmarks/throughput.py --backend tensorflow --quick --recurrent-dropout 0.2   # printed
 
 Benchmarks are never tests: nothing here asserts a time.
 """
@@ -51,12 +53,12 @@ def cases(quick):
     return [(100, 3, 9), (1000, 1, 3)]
 
 
-def keras_contenders(cell, time_steps, batch, backend):
+def keras_contenders(cell, time_steps, batch, backend, recurrent_dropout=0.0):
     """Name -> a function building the compiled Keras model of one contender.
 
     `keras` is Keras's built-in layer, `seqzoo` the `RecurrentStack` as
-    `seqzoo.build` makes it (the SimpleRNN and LSTM fused), `seqzoo_step`
-    their stack with `fused=False`, `seqzoo_hoisted` a
+    `seqzoo.build` makes it (every cell fused), `seqzoo_step` the stack with
+    `fused=False`, `seqzoo_hoisted` a
     step loop that projects every input step at once, `seqzoo_xla` the
     stack compiled with XLA (off by default on a CPU-only TensorFlow).
     """
@@ -66,9 +68,7 @@ def keras_contenders(cell, time_steps, batch, backend):
 
     def model(layer, jit_compile="auto"):
         def build():
-            model = keras.Sequential(
-                [keras.Input((time_steps, FEATURES), batch_size=batch), layer()]
-            )
+            model = keras.Sequential([keras.Input((time_steps, FEATURES), batch_size=batch), layer()])
             model.compile(
                 optimizer=keras.optimizers.Adam(1e-3),
                 loss="mse",
@@ -81,21 +81,21 @@ def keras_contenders(cell, time_steps, batch, backend):
     builtin = getattr(keras.layers, KERAS_LAYERS[cell])
     cell_class = seqzoo.cells.get(cell)
     contenders = {
-        "keras": model(lambda: builtin(UNITS, return_sequences=True)),
-        "seqzoo": model(lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS)),
+        "keras": model(lambda: builtin(UNITS, return_sequences=True, recurrent_dropout=recurrent_dropout)),
+        "seqzoo": model(lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, recurrent_dropout=recurrent_dropout)),
     }
-    if cell in ("rnn", "lstm"):  # fused on TensorFlow and JAX
-        contenders["seqzoo_step"] = model(
-            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, fused=False)
-        )
+    contenders["seqzoo_step"] = model(
+        lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, recurrent_dropout=recurrent_dropout, fused=False)
+    )
     contenders["seqzoo_hoisted"] = model(
         lambda: seqzoo.layers.Recurrent(
-            cell_class(UNITS), fused=False, return_sequences=True
+            cell_class(UNITS, recurrent_dropout=recurrent_dropout), fused=False, return_sequences=True
         )
     )
     if backend == "tensorflow" and time_steps <= 100:  # XLA compiles long loops slowly
         contenders["seqzoo_xla"] = model(
-            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS), jit_compile=True
+            lambda: seqzoo.layers.RecurrentStack(cell, units=UNITS, recurrent_dropout=recurrent_dropout),
+            jit_compile=True,
         )
     return contenders
 
@@ -147,8 +147,7 @@ def use_one_thread(backend):
     os.environ["SEQZOO_BENCHMARK_SINGLE_THREAD"] = "1"
     if backend == "jax":
         os.environ["XLA_FLAGS"] = (
-            os.environ.get("XLA_FLAGS", "")
-            + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         )
     else:
         import tensorflow as tf
@@ -157,7 +156,7 @@ def use_one_thread(backend):
         tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def run_backend(backend, quick, only_cells, batch, single_thread=False):
+def run_backend(backend, quick, only_cells, batch, single_thread=False, only_contenders=None, recurrent_dropout=0.0):
     """Times every case on one backend (this process); returns the records."""
     os.environ["KERAS_BACKEND"] = backend
     if single_thread:
@@ -190,10 +189,13 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False):
             keras.utils.set_random_seed(0)
             runners = {
                 name: keras_step(build, inputs, targets)
-                for name, build in keras_contenders(cell, time_steps, batch, backend).items()
+                for name, build in keras_contenders(cell, time_steps, batch, backend, recurrent_dropout).items()
+                if name == "keras" or not only_contenders or name in only_contenders
             }
-            if torch is not None:
+            # PyTorch's layers have no recurrent dropout.
+            if torch is not None and not recurrent_dropout and (not only_contenders or "torch" in only_contenders):
                 runners["torch"] = torch_step(cell, inputs, targets)
+            load_before = os.getloadavg()[0]
             for run in runners.values():  # compile and warm up
                 run()
                 run()
@@ -214,17 +216,15 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False):
                 "repeats": repeats,
                 "steps_per_run": steps,
                 "tokens_per_second": {
-                    name: batch * time_steps / statistics.median(values)
-                    for name, values in seconds.items()
+                    name: batch * time_steps / statistics.median(values) for name, values in seconds.items()
                 },
                 "tokens_per_cpu_second": {
-                    name: batch * time_steps / statistics.median(values)
-                    for name, values in cpu_seconds.items()
+                    name: batch * time_steps / statistics.median(values) for name, values in cpu_seconds.items()
                 },
                 "spread": {
-                    name: (max(values) - min(values)) / statistics.median(values)
-                    for name, values in seconds.items()
+                    name: (max(values) - min(values)) / statistics.median(values) for name, values in seconds.items()
                 },
+                "load": (load_before + os.getloadavg()[0]) / 2,
             }
             print(format_record(record), flush=True)
             records.append(record)
@@ -240,7 +240,7 @@ def format_record(record):
     ]
     return (
         f"{record['backend']} {record['cell']} B={record['batch']} "
-        f"T={record['time_steps']}: " + "; ".join(parts)
+        f"T={record['time_steps']} (load {record['load']:.1f}): " + "; ".join(parts)
     )
 
 
@@ -288,20 +288,31 @@ def write_results(records, quick, batch, single_thread):
         "optimizer step. Keras's built-in layer's tokens (batch x time steps) per "
         + ("CPU second (one thread each)" if single_thread else "second")
         + ", and every other contender's as a ratio to it: medians of runs "
-        "alternated in one process (spread: (max - min) / median of the wall times).",
+        "alternated in one process (spread: (max - min) / median of the wall times; "
+        "load: the machine's 1-minute load average during the case, on "
+        f"{info['cores']} cores"
+        + (
+            "; seqzoo CPU: seqzoo's ratio in CPU time, which a busy machine moves less than wall time)."
+            if not single_thread
+            else ")."
+        ),
         "",
         f"| backend | cell | T | keras tok/{'cpu-s' if single_thread else 's'} | "
         + " | ".join(f"{name} / keras" for name in others)
-        + " | spread |",
-        "|" + " --- |" * (5 + len(others)),
+        + ("" if single_thread else " | seqzoo CPU / keras")
+        + " | spread | load |",
+        "|" + " --- |" * (6 + len(others) + (not single_thread)),
     ]
     for record in records:
         tps = record[measure]
         ratios = [f"{tps[n] / tps['keras']:.2f}" if n in tps else "" for n in others]
+        if not single_thread:
+            cpu = record["tokens_per_cpu_second"]
+            ratios.append(f"{cpu['seqzoo'] / cpu['keras']:.2f}" if "seqzoo" in cpu else "")
         spread = max(record["spread"].values())
         lines.append(
             f"| {record['backend']} | {record['cell']} | {record['time_steps']} | "
-            f"{tps['keras']:,.0f} | " + " | ".join(ratios) + f" | {spread:.0%} |"
+            f"{tps['keras']:,.0f} | " + " | ".join(ratios) + f" | {spread:.0%} | {record.get('load', 0):.1f} |"
         )
     section = f"throughput-batch-{batch}" + ("-single-thread" if single_thread else "")
     write_section(section, "\n".join(lines))
@@ -318,11 +329,30 @@ def main():
         action="store_true",
         help="one thread per framework; the table then compares CPU time",
     )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        help="time only these besides keras (seqzoo, seqzoo_step, seqzoo_hoisted, seqzoo_xla, torch)",
+    )
+    parser.add_argument(
+        "--recurrent-dropout",
+        type=float,
+        default=0.0,
+        help="train every layer with this recurrent dropout (printed only, with --backend)",
+    )
     parser.add_argument("--json", help="where a single-backend run writes its records")
     args = parser.parse_args()
+    if args.recurrent_dropout and not args.backend:
+        parser.error("--recurrent-dropout needs --backend: its numbers are printed, not written to RESULTS.md")
     if args.backend:
         records = run_backend(
-            args.backend, args.quick, args.cells, args.batch, args.single_thread
+            args.backend,
+            args.quick,
+            args.cells,
+            args.batch,
+            args.single_thread,
+            args.contenders,
+            args.recurrent_dropout,
         )
         if args.json:
             with open(args.json, "w") as out:
@@ -335,6 +365,7 @@ def main():
         command += ["--cells", *args.cells, "--batch", str(args.batch)]
         command += ["--quick"] if args.quick else []
         command += ["--single-thread"] if args.single_thread else []
+        command += ["--contenders", *args.contenders] if args.contenders else []
         subprocess.run(command, check=True)
         with open(path) as out:
             records.extend(json.load(out))

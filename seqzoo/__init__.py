@@ -1,31 +1,50 @@
-"""seqzoo: a Keras 3 zoo of recurrent sequence models."""
+"""seqzoo: a Keras 3 zoo of recurrent sequence models.
 
-from seqzoo import architectures
-from seqzoo import cells
-from seqzoo import layers
-from seqzoo.generation import generate
-from seqzoo.tasks import list_tasks
-from seqzoo.tasks import load_task
-from seqzoo.training import evaluate
-from seqzoo.training import train
-from seqzoo.tuning import tune
-from seqzoo.zoo import build
-from seqzoo.zoo import get_config
-from seqzoo.zoo import list_models
+Importing seqzoo is cheap: each public name loads its module (and Keras,
+TensorFlow) the first time it is used (PEP 562), so the command line answers
+`--help` and argument errors without loading TensorFlow.
+"""
 
-__version__ = "0.1.0"
+from seqzoo._lazy import lazy_exports
+from seqzoo._version import __version__
 
 __all__ = [
+    "RunFolder",
+    "__version__",
     "architectures",
     "build",
     "cells",
     "evaluate",
     "generate",
+    "generation",
     "get_config",
     "layers",
     "list_models",
     "list_tasks",
     "load_task",
+    "tasks",
     "train",
     "tune",
+    "tuning",
 ]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "RunFolder": ("seqzoo.runs.folder", "RunFolder"),
+        "architectures": ("seqzoo.architectures", None),
+        "build": ("seqzoo.registry.build", "build"),
+        "cells": ("seqzoo.cells", None),
+        "evaluate": ("seqzoo.training.evaluation", "evaluate"),
+        "generate": ("seqzoo.generation", "generate"),
+        "generation": ("seqzoo.generation", None),
+        "get_config": ("seqzoo.registry.build", "get_config"),
+        "layers": ("seqzoo.layers", None),
+        "list_models": ("seqzoo.registry.sources", "list_models"),
+        "list_tasks": ("seqzoo.tasks", "list_tasks"),
+        "load_task": ("seqzoo.tasks", "load_task"),
+        "train": ("seqzoo.training.fit", "train"),
+        "tasks": ("seqzoo.tasks", None),
+        "tune": ("seqzoo.tuning", "tune"),
+        "tuning": ("seqzoo.tuning", None),
+    },
+)

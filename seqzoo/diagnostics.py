@@ -171,7 +171,7 @@ def attention_scores(model, inputs, layer_name="attention"):
     layer = model.get_layer(layer_name)
     query, value = layer.input
     probe = keras.Model(model.input, [query, value])
-    names = {l.name for l in model.layers}
+    names = {layer.name for layer in model.layers}
     masker = next(
         (model.get_layer(name) for name in ("inputs_embedding", "inputs_one_hot", "inputs_masking") if name in names),
         None,
@@ -197,10 +197,7 @@ def plot_attention(scores, path, source_labels=None, target_labels=None, title="
         title: the figure's title.
         titles: optional titles of the maps.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     several = not (isinstance(scores, np.ndarray) and scores.ndim == 2) and np.ndim(scores[0]) == 2
     maps = [np.asarray(m) for m in scores] if several else [np.asarray(scores)]
@@ -210,14 +207,17 @@ def plot_attention(scores, path, source_labels=None, target_labels=None, title="
     targets = targets if targets is not None else [None] * len(maps)
     width = max(m.shape[1] for m in maps)
     heights = [m.shape[0] for m in maps]
-    figure, axes = plt.subplots(
-        len(maps), 1, squeeze=False,
-        figsize=(max(5.0, 0.3 * width + 2.5), sum(0.22 * h + 1.1 for h in heights) + 0.6),
-        gridspec_kw={"height_ratios": [h + 4 for h in heights]},
-    )
+    figure = Figure(figsize=(max(5.0, 0.3 * width + 2.5), sum(0.22 * h + 1.1 for h in heights) + 0.6))
+    axes = figure.subplots(len(maps), 1, squeeze=False, gridspec_kw={"height_ratios": [h + 4 for h in heights]})
     for index, (axis, values) in enumerate(zip(axes[:, 0], maps)):
-        image = axis.imshow(values, cmap="viridis", vmin=0.0, vmax=max(float(values.max()), 1e-9),
-                            aspect="auto", interpolation="nearest")
+        image = axis.imshow(
+            values,
+            cmap="viridis",
+            vmin=0.0,
+            vmax=max(float(values.max()), 1e-9),
+            aspect="auto",
+            interpolation="nearest",
+        )
         if sources[index] is not None:
             axis.set_xticks(range(len(sources[index])))
             axis.set_xticklabels(["␣" if label == " " else label for label in sources[index]], fontsize=8)
@@ -232,7 +232,6 @@ def plot_attention(scores, path, source_labels=None, target_labels=None, title="
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path
 
 
@@ -268,7 +267,9 @@ def record_gates(cell, inputs, initial_state=None):
     return {name: np.stack(values, axis=1) for name, values in records.items()}
 
 
-def plot_gradient_norms(norms_by_name, path, title="Gradient of a<T> with respect to x<t>", mark_distance=None, styles=None):
+def plot_gradient_norms(
+    norms_by_name, path, title="Gradient of a<T> with respect to x<t>", mark_distance=None, styles=None
+):
     """Plots gradient norm against the distance T - t (log scale), one line per model.
 
     Args:
@@ -278,12 +279,10 @@ def plot_gradient_norms(norms_by_name, path, title="Gradient of a<T> with respec
         mark_distance: optionally, a distance to mark with a vertical line.
         styles: optional `{name: matplotlib keyword arguments}` for some lines.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axis = figure.subplots()
     for name, norms in norms_by_name.items():
         norms = np.asarray(norms, "float64")
         distance = np.arange(len(norms))[::-1]
@@ -293,8 +292,15 @@ def plot_gradient_norms(norms_by_name, path, title="Gradient of a<T> with respec
         axis.semilogy(distance, np.maximum(norms, 1e-30), label=name, **style)
     if mark_distance is not None:
         axis.axvline(mark_distance, color="gray", linestyle=":", linewidth=1)
-        axis.text(mark_distance, 0.02, f" T - t = {mark_distance}", va="bottom", fontsize=8, color="gray",
-                  transform=axis.get_xaxis_transform())
+        axis.text(
+            mark_distance,
+            0.02,
+            f" T - t = {mark_distance}",
+            va="bottom",
+            fontsize=8,
+            color="gray",
+            transform=axis.get_xaxis_transform(),
+        )
     axis.set_xlabel("distance T - t (steps back from the last output)")
     axis.set_ylabel("||∂a<T>/∂x<t>|| (log scale)")
     axis.set_title(title, fontsize=10)
@@ -302,7 +308,6 @@ def plot_gradient_norms(norms_by_name, path, title="Gradient of a<T> with respec
     axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path
 
 
@@ -320,22 +325,26 @@ def plot_gates(records, path, labels=None, example=0, max_units=16, title=None):
         max_units: how many units to show.
         title: an optional title above the heat maps.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     order = ("update", "reset", "input", "forget", "output", "candidate", "cell", "state")
     names = [name for name in order if name in records] + [name for name in records if name not in order]
     height = 0.9 + min(max_units, next(iter(records.values())).shape[-1]) * 0.045
     total = height * len(names) + 0.8
-    figure, axes = plt.subplots(len(names), 1, figsize=(10, total), squeeze=False)
+    figure = Figure(figsize=(10, total))
+    axes = figure.subplots(len(names), 1, squeeze=False)
     for axis, name in zip(axes[:, 0], names):
         values = records[name][example, :, :max_units].T
         gate = name in ("update", "reset", "input", "forget", "output")
         extent = 1.0 if gate else max(1e-6, float(np.abs(values).max()))
-        image = axis.imshow(values, aspect="auto", cmap="viridis" if gate else "coolwarm",
-                            vmin=0 if gate else -extent, vmax=extent, interpolation="nearest")
+        image = axis.imshow(
+            values,
+            aspect="auto",
+            cmap="viridis" if gate else "coolwarm",
+            vmin=0 if gate else -extent,
+            vmax=extent,
+            interpolation="nearest",
+        )
         axis.set_ylabel(GATE_LABELS.get(name, name), rotation=0, ha="right", va="center", fontsize=9)
         axis.set_yticks([])
         figure.colorbar(image, ax=axis, pad=0.01)
@@ -351,5 +360,4 @@ def plot_gates(records, path, labels=None, example=0, max_units=16, title=None):
     else:
         figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
     return path

@@ -1,8 +1,10 @@
 """`generate`: from a trained run (or a model and its task) to novel sequences as strings.
 
 It reads a run's vocabularies and its task's tokenizer, encodes prefixes,
-conditions and sources, runs a decoder of `seqzoo.decoding` over the model's
-`Stepper`, and decodes the ids back to text.
+conditions and sources, runs a decoder over the model's `Stepper` (the
+compiled loops of `seqzoo.inference.loop` on TensorFlow and JAX, the NumPy
+reference decoders of `seqzoo.inference.decoding` on PyTorch or with
+`compiled=False`), and decodes the ids back to text.
 
 Example:
 
@@ -10,22 +12,34 @@ Example:
 ['Mara', 'Marlene', 'Madie']
 """
 
+import contextlib
 import itertools
 import numbers
 import os
+import sys
 
+import keras
 import numpy as np
 
-from seqzoo import decoding
 from seqzoo.architectures import GENERATIVE_TOPOLOGIES
-from seqzoo.decoding import DEFAULT_LENGTH_PENALTY
-from seqzoo.decoding import DEFAULT_MAX_LENGTH
-from seqzoo.decoding import beam_search
-from seqzoo.decoding import check_settings
-from seqzoo.decoding import is_int
-from seqzoo.decoding import sample
-from seqzoo.decoding import stepper_for
+from seqzoo.errors import unknown_name_error
+from seqzoo.inference import decoding
+from seqzoo.inference import loop
+from seqzoo.inference.decoding import stepper_for
+from seqzoo.inference.export import export
+from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
+from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
+from seqzoo.inference.settings import check_settings
+from seqzoo.inference.settings import is_int
+from seqzoo.runs.folder import RunFolder
+from seqzoo.tasks import load_task
+from seqzoo.tasks.tokenizers import join
+from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import PAD_ID
+
+COMPILED_BACKENDS = ("tensorflow", "jax")
+CHUNK_ROWS = 256  # Rows per compiled call; a longer job shows a progress bar.
+
 
 class _Generation:
     """What `generate` needs: the model, its topology, vocabularies and tokenizer."""
@@ -49,23 +63,58 @@ def _generative_check(topology, where):
         )
 
 
-def _from_run(folder, task, data_dir):
-    from seqzoo import run_folder as rf
-    from seqzoo.training import load_run_task
+def load_run(folder, task=None, data_dir=None, generative=True):
+    """A finished run's model and its `Task` (with the run's vocabularies): the one place run folders are read.
 
-    rf.check_complete(folder)
-    config = rf.read_json(os.path.join(folder, rf.CONFIG))
-    record = rf.read_json(os.path.join(folder, rf.TASK))
+    Args:
+        folder: the run folder.
+        task: the task (name or `Task`) when it cannot be recreated from the run.
+        data_dir: the TFDS data folder.
+        generative: whether to refuse, before loading, a model that does not generate.
+
+    Returns:
+        `(model, task, where)`; `where` names the run in messages.
+    """
+    run = RunFolder(folder).check_finished()
+    record = run.record
     where = f"Run folder {folder!r} ({record.get('model')} on task {record.get('task')})"
-    _generative_check(config.get("topology"), where)
-    model, config, record = rf.load_run(folder)
+    if generative:
+        _generative_check(run.config.get("topology"), where)
+    model = run.load_model()
     try:
-        task = load_run_task(folder, record, task, data_dir)
+        task = run.load_task(task, data_dir)
     except (TypeError, KeyError) as error:
         raise ValueError(
             f"{where}: cannot recreate task {record.get('task')!r} ({error}); pass task= the Task it was trained on."
         ) from error
-    return _from_task(model, task, where)
+    return model, task, where
+
+
+def export_run(folder, out, task=None, data_dir=None, **options):
+    """`seqzoo export RUN --out DIR`: a finished run's model as a SavedModel that serves strings.
+
+    Args:
+        folder: the run folder.
+        out: the SavedModel folder to write.
+        task: the task (name or `Task`) when it cannot be recreated from the run.
+        data_dir: the TFDS data folder (for class and condition names).
+        **options: those of `seqzoo.inference.export.export` (`max_length`,
+            `length_penalty`, `forbid_unk`).
+
+    Returns:
+        The endpoint names written, e.g. `["serve", "generate"]`.
+
+    Example:
+
+    >>> export_run("runs/names", "exported/names")
+    ['serve', 'generate']
+    """
+    model, task, _ = load_run(folder, task, data_dir, generative=False)
+    return export(model, task, out, **options)
+
+
+def _from_run(folder, task, data_dir):
+    return _from_task(*load_run(folder, task, data_dir))
 
 
 def _from_task(model, task, where):
@@ -94,8 +143,6 @@ def text_tokens(text, tokenizer):
     if tokenizer == "pretokenized":
         return text.lower().split()
     import tensorflow as tf
-
-    from seqzoo.tasks.tokenizers import tokenize
 
     return [token.decode("utf-8") for token in tokenize(tf.constant(text), tokenizer).numpy()]
 
@@ -132,8 +179,6 @@ def _condition_ids(conditions, names, where):
                 raise ValueError(f"Received condition={condition!r}; class ids go from 0 to {size - 1}.")
             ids.append(index)
         else:
-            from seqzoo.errors import unknown_name_error
-
             error = unknown_name_error("condition", condition, names or [])
             raise ValueError(f"{where}: {error}")
     return ids
@@ -142,8 +187,6 @@ def _condition_ids(conditions, names, where):
 def _decode(ids, vocabulary, tokenizer):
     if vocabulary is None:
         return list(ids)
-    from seqzoo.tasks.tokenizers import join
-
     return join(vocabulary.decode(ids), tokenizer)
 
 
@@ -165,10 +208,44 @@ def _strategy(topology, greedy_flag, beam, temperature, top_k, top_p):
     return "sample"
 
 
+def _in_chunks(run, cache, batch, prefixes):
+    """`run(cache, rows, prefixes)` on at most `CHUNK_ROWS` rows at a time, with a progress bar on stderr.
+
+    One chunk (the usual case) is one compiled call and shows no bar.
+    """
+    if batch <= CHUNK_ROWS:
+        return run(cache, batch, prefixes)
+    bar = keras.utils.Progbar(batch, unit_name="sequence")
+    sequences = []
+    for start in range(0, batch, CHUNK_ROWS):
+        stop = min(batch, start + CHUNK_ROWS)
+        part = keras.tree.map_structure(lambda x: x[start:stop], cache)
+        sequences += run(part, stop - start, None if prefixes is None else prefixes[start:stop])
+        with contextlib.redirect_stdout(sys.stderr):  # Progress is not the result: stderr, as Keras's own logs.
+            bar.update(stop)
+    return sequences
+
+
 def generate(
-    run_or_model, num=1, temperature=None, top_k=None, top_p=None, beam=None, prefix=None, condition=None,
-    seed=None, max_length=None, *, source=None, context=None, greedy=False, length_penalty=DEFAULT_LENGTH_PENALTY,
-    forbid_unk=True, task=None, data_dir=None, compiled=True,
+    run_or_model,
+    num=1,
+    temperature=None,
+    top_k=None,
+    top_p=None,
+    beam=None,
+    prefix=None,
+    condition=None,
+    seed=None,
+    max_length=None,
+    *,
+    source=None,
+    context=None,
+    greedy=False,
+    length_penalty=DEFAULT_LENGTH_PENALTY,
+    forbid_unk=True,
+    task=None,
+    data_dir=None,
+    compiled=True,
 ):
     """Writes novel sequences with a trained generative model, as strings.
 
@@ -204,7 +281,12 @@ def generate(
         forbid_unk: whether UNK is never generated (padding and BOS never are).
         task: the task (name or `Task`) when it cannot be read from the run.
         data_dir: the TFDS data folder, for the task's class names.
-        compiled: whether to compile the step (see `step_function`).
+        compiled: whether to run the whole decoding loop as one compiled
+            call (`seqzoo.inference.loop`; on TensorFlow and JAX). With
+            `False`, or on PyTorch, the NumPy reference decoders of
+            `seqzoo.inference.decoding` run over a compiled step. Greedy and beam
+            search give the same ids either way; sampling draws other
+            (equally distributed) tokens for the same seed.
 
     Returns:
         A list of strings (characters joined with "", words and integers with
@@ -222,8 +304,6 @@ def generate(
     if isinstance(run_or_model, (str, os.PathLike)):
         setup = _from_run(os.fspath(run_or_model), task, data_dir)
     elif task is not None:
-        from seqzoo.tasks import load_task
-
         setup = _from_task(run_or_model, load_task(task, data_dir=data_dir), f"Model {run_or_model.name!r}")
     else:
         topology = (getattr(run_or_model, "seqzoo_config", None) or {}).get("topology")
@@ -232,21 +312,26 @@ def generate(
         setup = _Generation(run_or_model, topology, None, None, None, where)
     strategy = _strategy(setup.topology, greedy, beam, temperature, top_k, top_p)
     if strategy == "beam" and num > beam:
-        raise ValueError(f"Received num={num} with beam={beam}; beam search returns at most beam hypotheses (num <= beam).")
+        raise ValueError(
+            f"Received num={num} with beam={beam}; beam search returns at most beam hypotheses (num <= beam)."
+        )
     stepper = stepper_for(setup.model)
     vocabulary = setup.target_vocabulary
 
     rows_per_case = 1 if strategy == "beam" else num  # Beam search: one row of `beam` beams per case.
     if setup.topology == "encoder_decoder":
         if condition is not None:
-            raise ValueError(f"Received condition={condition!r}; {setup.where} is an encoder-decoder: give source text(s).")
+            raise ValueError(
+                f"Received condition={condition!r}; {setup.where} is an encoder-decoder: give source text(s)."
+            )
         texts = _as_list(source if source is not None else prefix) if vocabulary else list(source or prefix or [])
         if not texts:
             raise ValueError(f"{setup.where} translates: give the source text(s) to translate (source= or prefix=).")
         if context is not None and vocabulary:
             texts = [f"{context} {text}" for text in texts]
         sources = [
-            encode_text(text, setup.vocabularies["source"], setup.tokenizer, "source") if vocabulary
+            encode_text(text, setup.vocabularies["source"], setup.tokenizer, "source")
+            if vocabulary
             else [int(token) for token in text]
             for text in texts
         ]
@@ -260,7 +345,8 @@ def generate(
     else:
         if source is not None or context is not None:
             raise ValueError(
-                f"Received source={source!r}, context={context!r}; {setup.where} is a {setup.topology} model: use prefix=."
+                f"Received source={source!r}, context={context!r}; "
+                f"{setup.where} is a {setup.topology} model: use prefix=."
             )
         if vocabulary:
             prefix_ids = [encode_text(text, vocabulary, setup.tokenizer) for text in _as_list(prefix) or [""]]
@@ -288,19 +374,21 @@ def generate(
             cache = stepper.start(condition=np.array([c for c, _ in cases for _ in range(rows_per_case)], "int32"))
         else:
             cache = stepper.start(batch_size=batch)
-    if strategy == "beam":
-        hypotheses = beam_search(
-            stepper, cache, batch, max_length, beam, length_penalty, prefix=prefix_rows,
-            forbid_unk=forbid_unk, return_all=True, compiled=compiled,
-        )
-        sequences = [ids for row in hypotheses for ids, _ in row[:num]]
-    elif strategy == "greedy":
-        sequences = decoding.greedy(stepper, cache, batch, max_length, prefix=prefix_rows, forbid_unk=forbid_unk, compiled=compiled)
-    else:
-        sequences = sample(
-            stepper, cache, batch, max_length, temperature if temperature is not None else 1.0, top_k, top_p,
-            seed, prefix=prefix_rows, forbid_unk=forbid_unk, compiled=compiled,
-        )
+    fast = compiled and keras.backend.backend() in COMPILED_BACKENDS
+    decoders = loop if fast else decoding
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    def run(cache, rows, prefixes):
+        options = {"prefix": prefixes, "forbid_unk": forbid_unk, **({} if fast else {"compiled": compiled})}
+        if strategy == "beam":
+            found = decoders.beam_search(
+                stepper, cache, rows, max_length, beam, length_penalty, return_all=True, **options
+            )
+            return [ids for row in found for ids, _ in row[:num]]
+        if strategy == "greedy":
+            return decoders.greedy(stepper, cache, rows, max_length, **options)
+        chosen = temperature if temperature is not None else 1.0
+        return decoders.sample(stepper, cache, rows, max_length, chosen, top_k, top_p, rng, **options)
+
+    sequences = _in_chunks(run, cache, batch, prefix_rows)
     return [_decode(ids, vocabulary, setup.tokenizer) for ids in sequences]
-
-

@@ -48,7 +48,11 @@ def entity_f1(true_sequences, predicted_sequences):
     true_count = predicted_count = correct = 0
     for true_tags, predicted_tags in zip(true_sequences, predicted_sequences):
         truth, guess = entity_spans(true_tags), entity_spans(predicted_tags)
-        true_count, predicted_count, correct = true_count + len(truth), predicted_count + len(guess), correct + len(truth & guess)
+        true_count, predicted_count, correct = (
+            true_count + len(truth),
+            predicted_count + len(guess),
+            correct + len(truth & guess),
+        )
     precision = correct / predicted_count if predicted_count else 0.0
     recall = correct / true_count if true_count else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

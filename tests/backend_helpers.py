@@ -21,9 +21,7 @@ def backend():
 
 def skip_unless_supported():
     if backend() not in SUPPORTED_BACKENDS:
-        pytest.skip(
-            f"gradient helpers support {SUPPORTED_BACKENDS}, not {backend()!r}"
-        )
+        pytest.skip(f"gradient helpers support {SUPPORTED_BACKENDS}, not {backend()!r}")
 
 
 def to_numpy(x):
@@ -67,13 +65,10 @@ def value_and_gradients(fn, variables, inputs):
             with keras.StatelessScope(state_mapping=mapping):
                 return fn(x)
 
-        value, grads = jax.value_and_grad(pure, argnums=(0, 1))(
-            [v.value for v in variables], jnp.asarray(inputs)
-        )
+        value, grads = jax.value_and_grad(pure, argnums=(0, 1))([v.value for v in variables], jnp.asarray(inputs))
         grads = list(grads[0]) + [grads[1]]
     grads = [
-        np.zeros(v.shape, dtype=v.dtype) if g is None else to_numpy(g)
-        for v, g in zip(variables + [inputs], grads)
+        np.zeros(v.shape, dtype=v.dtype) if g is None else to_numpy(g) for v, g in zip(variables + [inputs], grads)
     ]
     return float(to_numpy(value)), grads[:-1], grads[-1]
 

@@ -12,3 +12,51 @@ import sys
 _TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+import seqzoo  # noqa: E402
+
+REPO = os.path.dirname(_TESTS_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    """Every test starts from the same global seed; on JAX, compiled programs are dropped after it.
+
+    XLA maps each compiled program's code into memory areas that JAX's caches
+    keep; a long JAX session (every named model, eager steps) reached Linux's
+    limit of 65,530 maps and crashed inside XLA (issue 16). Clearing the caches
+    after each test keeps the process at a few thousand.
+    """
+    keras.utils.set_random_seed(0)
+    yield
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.clear_caches()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """One TFDS folder for the whole session, so each offline dataset is generated once."""
+    path = tmp_path_factory.getbasetemp() / "seqzoo_tfds"
+    path.mkdir(exist_ok=True)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def vowels_data(data_dir):
+    """`data_dir` with japanese_vowels generated, before a test's child processes read it (and quietly)."""
+    seqzoo.load_task("japanese_vowels", data_dir=data_dir).raw("train")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def subprocess_env():
+    """The environment for a test's child process: seqzoo importable, TensorFlow's C++ logs quiet."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }

@@ -6,7 +6,7 @@ import re
 import pytest
 
 import seqzoo
-from seqzoo.config import resolve
+from seqzoo.registry.schema import resolve
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ import pytest
 from scipy import stats
 
 import seqzoo
-from seqzoo import decoding
 from seqzoo import music
 from seqzoo.architectures import Stepper
 from seqzoo.architectures import language_model
+from seqzoo.inference import decoding
+from seqzoo.inference import loop
 from seqzoo.tasks.vocabulary import BOS_ID
 from seqzoo.tasks.vocabulary import EOS_ID
 from seqzoo.tasks.vocabulary import PAD_ID
@@ -81,6 +82,12 @@ def _starts():
     ]
 
 
+@pytest.fixture(params=["reference", "compiled"])
+def sampler(request):
+    """`sample` of the NumPy reference decoders, or of the compiled loop."""
+    return decoding.sample if request.param == "reference" else loop.sample
+
+
 def _masked_log_softmax(logits, forbid=(PAD_ID, BOS_ID)):
     x = np.array(logits, "float64")
     x[..., list(forbid)] = -np.inf
@@ -103,7 +110,7 @@ def test_greedy_is_the_stepwise_argmax(request, name, start, batch):
     tokens, finished = np.full(batch, BOS_ID), [False] * batch
     for t in range(2 + 12):
         logits, cache = stepper.next(tokens.astype("int32"), cache)
-        best = _masked_log_softmax(np.asarray(logits)).argmax(-1)
+        best = _masked_log_softmax(keras.ops.convert_to_numpy(logits)).argmax(-1)
         for row in range(batch):
             if t < len(prefix[row]):
                 best[row] = prefix[row][t]
@@ -127,8 +134,10 @@ def test_compiled_step_gives_the_eager_numbers(translator):
     for _ in range(6):
         eager, eager_cache = stepper.next(tokens, eager_cache)
         fast, compiled_cache = compiled(tokens, compiled_cache)
-        np.testing.assert_allclose(np.asarray(fast), np.asarray(eager), rtol=1e-6, atol=1e-6)
-        tokens = np.asarray(eager).argmax(-1).astype("int32")
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(fast), keras.ops.convert_to_numpy(eager), rtol=1e-6, atol=1e-6
+        )
+        tokens = keras.ops.convert_to_numpy(eager).argmax(-1).astype("int32")
     start = stepper.start(source=_sources())
     assert decoding.greedy(stepper, start, 4, 10, compiled=True) == decoding.greedy(
         stepper, start, 4, 10, compiled=False
@@ -147,30 +156,30 @@ def test_greedy_translate_keeps_working(translator):
 
 
 @pytest.mark.parametrize("name, start, batch", _starts())
-def test_top_k_1_and_temperature_near_0_are_greedy(request, name, start, batch):
+def test_top_k_1_and_temperature_near_0_are_greedy(request, name, start, batch, sampler):
     stepper = Stepper(request.getfixturevalue(name))
     greedy = decoding.greedy(stepper, stepper.start(**start), batch, 15)
     for seed in (0, 1):
-        assert decoding.sample(stepper, stepper.start(**start), batch, 15, top_k=1, seed=seed) == greedy
-        assert decoding.sample(stepper, stepper.start(**start), batch, 15, temperature=1e-6, seed=seed) == greedy
+        assert sampler(stepper, stepper.start(**start), batch, 15, top_k=1, seed=seed) == greedy
+        assert sampler(stepper, stepper.start(**start), batch, 15, temperature=1e-6, seed=seed) == greedy
 
 
 def _first_token_distribution(model):
     stepper = Stepper(model)
     logits, _ = stepper.next(np.array([BOS_ID], "int32"), stepper.start(batch_size=1))
-    return np.exp(_masked_log_softmax(np.asarray(logits))[0])
+    return np.exp(_masked_log_softmax(keras.ops.convert_to_numpy(logits))[0])
 
 
-def _first_tokens(model, n, **settings):
+def _first_tokens(model, n, sampler, **settings):
     stepper = Stepper(model)
-    rows = decoding.sample(stepper, stepper.start(batch_size=n), n, 1, **settings)
+    rows = sampler(stepper, stepper.start(batch_size=n), n, 1, **settings)
     return np.array([row[0] if row else EOS_ID for row in rows])
 
 
-def test_sampled_first_tokens_follow_the_softmax(lm):
+def test_sampled_first_tokens_follow_the_softmax(lm, sampler):
     probabilities = _first_token_distribution(lm)
     n = 6000
-    tokens = _first_tokens(lm, n, seed=0)
+    tokens = _first_tokens(lm, n, sampler, seed=0)
     allowed = [i for i in range(VOCAB) if i not in (PAD_ID, BOS_ID)]
     counts = np.bincount(tokens, minlength=VOCAB)
     assert counts[PAD_ID] == counts[BOS_ID] == 0
@@ -179,12 +188,12 @@ def test_sampled_first_tokens_follow_the_softmax(lm):
     assert stats.chisquare(counts[allowed], np.full(len(allowed), n / len(allowed))).pvalue < 1e-6
 
 
-def test_temperature_sharpens_and_flattens(lm):
+def test_temperature_sharpens_and_flattens(lm, sampler):
     probabilities = _first_token_distribution(lm)
     n = 4000
     top = probabilities.argmax()
-    cold = np.mean(_first_tokens(lm, n, seed=1, temperature=0.5) == top)
-    warm = np.mean(_first_tokens(lm, n, seed=1, temperature=2.0) == top)
+    cold = np.mean(_first_tokens(lm, n, sampler, seed=1, temperature=0.5) == top)
+    warm = np.mean(_first_tokens(lm, n, sampler, seed=1, temperature=2.0) == top)
     # p(top) at temperature T is softmax(logits / T)[top]; 4000 draws: within 0.03.
     logits = np.log(probabilities[[i for i in range(VOCAB) if i not in (PAD_ID, BOS_ID)]])
     for temperature, observed in ((0.5, cold), (2.0, warm)):
@@ -193,14 +202,14 @@ def test_temperature_sharpens_and_flattens(lm):
     assert cold > probabilities[top] > warm
 
 
-def test_top_p_samples_only_the_nucleus(lm):
+def test_top_p_samples_only_the_nucleus(lm, sampler):
     probabilities = _first_token_distribution(lm)
     order = np.argsort(-probabilities)
     cumulative = np.cumsum(probabilities[order])
     top_p = 0.6
     nucleus = set(order[: int(np.searchsorted(cumulative, top_p) + 1)].tolist())
     assert 1 < len(nucleus) < VOCAB - 2
-    tokens = _first_tokens(lm, 3000, seed=2, top_p=top_p)
+    tokens = _first_tokens(lm, 3000, sampler, seed=2, top_p=top_p)
     assert set(tokens.tolist()) == nucleus  # Every nucleus token drawn, nothing outside.
     # Inside the nucleus, frequencies follow the renormalized probabilities.
     kept = sorted(nucleus)
@@ -213,7 +222,14 @@ def test_filter_logits_by_hand():
     logits = np.log([[1.0, 0.05, 1.0, 0.1, 0.5, 0.25, 0.1]])
     logits[0, [0, 2]] = 5.0  # Padding and BOS look likely, but are never allowed.
     # Sorted: 4 (0.5), 5 (0.25), 3 and 6 (0.1 each: the lower id first), 1 (0.05).
-    nuclei = ((0.5, {4}), (0.51, {4, 5}), (0.75, {4, 5}), (0.76, {3, 4, 5}), (0.86, {3, 4, 5, 6}), (1.0, {1, 3, 4, 5, 6}))
+    nuclei = (
+        (0.5, {4}),
+        (0.51, {4, 5}),
+        (0.75, {4, 5}),
+        (0.76, {3, 4, 5}),
+        (0.86, {3, 4, 5, 6}),
+        (1.0, {1, 3, 4, 5, 6}),
+    )
     for top_p, kept in nuclei:
         probabilities = decoding.next_token_probabilities(logits, top_p=top_p)
         assert set(np.flatnonzero(probabilities[0]).tolist()) == kept, top_p
@@ -225,11 +241,11 @@ def test_filter_logits_by_hand():
 
 
 @pytest.mark.parametrize("name, start, batch", _starts())
-def test_same_seed_same_output_other_seed_other_output(request, name, start, batch):
+def test_same_seed_same_output_other_seed_other_output(request, name, start, batch, sampler):
     stepper = Stepper(request.getfixturevalue(name))
 
     def run(seed):
-        return decoding.sample(stepper, stepper.start(**start), batch, 20, seed=seed, temperature=1.5)
+        return sampler(stepper, stepper.start(**start), batch, 20, seed=seed, temperature=1.5)
 
     assert run(7) == run(7)
     assert run(7) != run(8)
@@ -437,3 +453,77 @@ def test_generate_on_ids_without_a_task(lm, translator, conditioned):
 def test_melody_runs_merge_repeated_pitches():
     assert music.melody_runs([60, 60, 62, 0, 0, 62, 62, 62]) == [(60, 2), (62, 1), (0, 2), (62, 3)]
     assert music.melody_runs([]) == []
+
+
+# -- the compiled loop against the reference decoders ------------------------------------------------
+
+
+@pytest.mark.parametrize("name, start, batch", _starts())
+def test_compiled_greedy_and_beam_equal_the_reference(request, name, start, batch):
+    stepper = Stepper(request.getfixturevalue(name))
+    for prefix in (None, [[4], [5, 6], []]):
+        expected = decoding.greedy(stepper, stepper.start(**start), batch, 12, prefix=prefix)
+        assert loop.greedy(stepper, stepper.start(**start), batch, 12, prefix=prefix) == expected
+        for width, penalty in ((1, 0.7), (3, 0.0), (3, 0.7), (4, 1.0)):
+            settings = {"beam_width": width, "length_penalty": penalty, "prefix": prefix, "return_all": True}
+            reference = decoding.beam_search(stepper, stepper.start(**start), batch, 12, **settings)
+            compiled = loop.beam_search(stepper, stepper.start(**start), batch, 12, **settings)
+            assert [[ids for ids, _ in row] for row in compiled] == [[ids for ids, _ in row] for row in reference]
+            for row, expected_row in zip(compiled, reference):
+                np.testing.assert_allclose([v for _, v in row], [v for _, v in expected_row], rtol=1e-5, atol=1e-5)
+
+
+def test_compiled_beam_search_beats_myopic_greedy():
+    table = np.zeros((10, 10))
+    table[BOS_ID, [4, 5]] = [0.6, 0.4]
+    table[4, 6:10] = 0.25
+    table[5, [EOS_ID, 6]] = [0.99, 0.01]
+    table[6:10, EOS_ID] = 1.0
+    table[[0, 1, 3], EOS_ID] = 1.0
+    stepper = Stepper(_bigram_model(table))
+    assert loop.greedy(stepper, stepper.start(batch_size=1), 1, 5) == [[4, 6]]
+    (best, value), *_ = loop.beam_search(stepper, stepper.start(batch_size=1), 1, 5, beam_width=2, return_all=True)[0]
+    assert best == [5] and value == pytest.approx(np.log(0.4 * 0.99) / 2**0.7, abs=1e-5)
+
+
+def test_compiled_top_k_with_temperature_follows_the_filtered_distribution(lm):
+    logits, _ = Stepper(lm).next(np.array([BOS_ID], "int32"), Stepper(lm).start(batch_size=1))
+    expected = decoding.next_token_probabilities(keras.ops.convert_to_numpy(logits), temperature=0.7, top_k=5)[0]
+    n = 5000
+    counts = np.bincount(_first_tokens(lm, n, loop.sample, seed=3, temperature=0.7, top_k=5), minlength=VOCAB)
+    kept = np.flatnonzero(expected)
+    assert len(kept) == 5 and counts.sum() == counts[kept].sum()
+    assert stats.chisquare(counts[kept], n * expected[kept]).pvalue > 0.01
+
+
+def test_compiled_decoders_never_emit_forbidden_ids_and_stop():
+    bias = np.zeros(VOCAB)
+    bias[[PAD_ID, UNK_ID, BOS_ID]] = 8.0
+    stepper = Stepper(_tiny_language_model(seed=3, head_bias=bias))
+    rows = loop.sample(stepper, stepper.start(batch_size=16), 16, 10, seed=0, forbid_unk=True)
+    rows += loop.greedy(stepper, stepper.start(batch_size=4), 4, 10, forbid_unk=True)
+    rows += loop.beam_search(stepper, stepper.start(batch_size=2), 2, 10, beam_width=3, forbid_unk=True)
+    assert not {token for row in rows for token in row} & {PAD_ID, UNK_ID, BOS_ID, EOS_ID}
+    bias = np.zeros(VOCAB)
+    bias[EOS_ID] = -10.0
+    stepper = Stepper(_tiny_language_model(seed=4, head_bias=bias))
+    rows = loop.sample(stepper, stepper.start(batch_size=3), 3, 7, seed=0, prefix=[[4], [], [5, 6]])
+    assert [len(row) for row in rows] == [8, 7, 9] and [row[:1] for row in rows] == [[4], rows[1][:1], [5]]
+
+
+def test_a_reloaded_model_generates_identically(translator, conditioned, tmp_path):
+    for model, settings in ((translator, {"source": [[5, 6, 7], [8, 9]]}), (conditioned, {"condition": [0, 1]})):
+        path = tmp_path / f"{model.name}.keras"
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        for options in ({"greedy": True}, {"beam": 3, "num": 2}, {"temperature": 0.9, "seed": 4, "num": 2}):
+            kwargs = {**settings, **options, "max_length": 8}
+            assert seqzoo.generate(loaded, **kwargs) == seqzoo.generate(model, **kwargs)
+
+
+def test_a_long_batched_job_runs_in_chunks_with_progress_on_stderr(lm, capsys):
+    rows = seqzoo.generate(lm, num=300, seed=1, prefix=[4], max_length=3)
+    out, err = capsys.readouterr()
+    assert len(rows) == 300 and all(row[:1] == [4] and len(row) <= 4 for row in rows)
+    assert out == "" and "300/300" in err
+    assert seqzoo.generate(lm, num=300, seed=1, prefix=[4], max_length=3) == rows

@@ -1,5 +1,6 @@
 """`seqzoo generate` end to end, on tiny runs trained for a moment on seqzoo's offline tasks."""
 
+import json
 import os
 import re
 
@@ -7,12 +8,15 @@ import keras
 import music21
 import numpy as np
 import pytest
+from test_export import run_without_keras
 
 import seqzoo
 from seqzoo import cli
-from seqzoo import decoding
+from seqzoo import generation
 from seqzoo import music
-from seqzoo import run_folder as rf
+from seqzoo.inference import decoding
+from seqzoo.inference import loop
+from seqzoo.runs.folder import RunFolder
 from seqzoo.tasks.vocabulary import Vocabulary
 
 TINY = {"backbone.units": 16}
@@ -22,11 +26,6 @@ def _small(name, data_dir, train, **options):
     """A catalog task on the first `train` training examples (the vocabulary comes from them)."""
     splits = {"train": f"train[:{train}]", "validation": "validation[:100]", "test": "test[:100]"}
     return seqzoo.load_task(name, data_dir=data_dir, splits=splits, **options)
-
-
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("tfds"))
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +52,9 @@ def gender_run(runs, data_dir):
 def dates_run(runs, data_dir):
     # Two quick epochs at a high learning rate are enough for the ISO format (not for the right days).
     task = _small("dates", data_dir, 3000)
-    return _train("lstm_seq2seq_attention", task, runs / "dates", data_dir, epochs=2, **{"optimizer.learning_rate": 1e-2})
+    return _train(
+        "lstm_seq2seq_attention", task, runs / "dates", data_dir, epochs=2, **{"optimizer.learning_rate": 1e-2}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -92,12 +93,20 @@ def test_prefix_seeds_the_name(names_run, capsys):
     assert code == 0 and len(names) == 5
     assert all(name.startswith("Ma") for name in names)
     # The same continuation as feeding BOS, "M", "a" through the stepper by hand.
-    model, _, _ = rf.load_run(names_run)
+    model = RunFolder(names_run).load_model()
     vocabulary = Vocabulary.load(os.path.join(names_run, "vocabulary_inputs.json"))
     stepper = seqzoo.architectures.Stepper(model)
-    ids = decoding.sample(
-        stepper, stepper.start(batch_size=5), 5, 100, top_k=5, seed=3,
-        prefix=vocabulary.encode(["M", "a"]), forbid_unk=True,
+    # `generate` draws the compiled loop's seed from numpy.random.default_rng(seed).
+    sample = loop.sample if keras.backend.backend() in generation.COMPILED_BACKENDS else decoding.sample
+    ids = sample(
+        stepper,
+        stepper.start(batch_size=5),
+        5,
+        100,
+        top_k=5,
+        seed=np.random.default_rng(3),
+        prefix=vocabulary.encode(["M", "a"]),
+        forbid_unk=True,
     )
     assert ["".join(vocabulary.decode(row)) for row in ids] == names
 
@@ -126,20 +135,20 @@ def test_out_of_vocabulary_prefix_is_one_error_line(names_run, capsys):
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("--temperature", 0, "temperature=0.0"),
-        ("--temperature", -2, "temperature=-2.0"),
-        ("--top-k", 0, "top_k=0"),
-        ("--top-p", 1.5, "top_p=1.5"),
-        ("--top-p", 0, "top_p=0.0"),
-        ("--beam", 0, "beam=0"),
-        ("--num", 0, "num=0"),
-        ("--max-length", 0, "max_length=0"),
+        ("--temperature", 0, "Received temperature=0.0"),
+        ("--temperature", -2, "Received temperature=-2.0"),
+        ("--top-k", 0, "argument --top-k: expected an integer >= 1, received 0"),
+        ("--top-p", 1.5, "Received top_p=1.5"),
+        ("--top-p", 0, "Received top_p=0.0"),
+        ("--beam", 0, "argument --beam: expected an integer >= 1, received 0"),
+        ("--num", 0, "argument --num: expected an integer >= 1, received 0"),
+        ("--max-length", 0, "argument --max-length: expected an integer >= 1, received 0"),
     ],
 )
 def test_nonsensical_settings_are_one_error_line(names_run, capsys, option, value, message):
     code, out, err = generate(capsys, names_run, option, value)
     assert code == 2 and out == [] and len(err) == 1
-    assert err[0].startswith("seqzoo generate: error: Received " + message)
+    assert err[0].startswith("seqzoo generate: error: " + message)
 
 
 def test_condition_on_an_unconditioned_run_is_an_error(names_run, capsys):
@@ -177,7 +186,7 @@ def test_dates_become_iso(dates_run, capsys):
     assert code == 0 and len(dates) == 3
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) for date in dates), dates
     # The same as the greedy decoder that TranslationTask.evaluate uses, on the encoded sources.
-    model, _, _ = rf.load_run(dates_run)
+    model = RunFolder(dates_run).load_model()
     vocabulary = Vocabulary.load(os.path.join(dates_run, "vocabulary_source.json"))
     encoded = [vocabulary.encode(list("en_US " + source)) for source in sources]
     width = max(map(len, encoded))
@@ -223,7 +232,11 @@ def test_melody_notes_hold_repeated_pitches(tmp_path):
     for path in paths:
         parsed = music21.converter.parse(path).stripTies().flatten().notes
         assert [(note.pitch.midi, float(note.quarterLength)) for note in parsed] == [
-            (60, 1.0), (62, 0.5), (64, 2.5), (65, 0.25), (67, 0.25)
+            (60, 1.0),
+            (62, 0.5),
+            (64, 2.5),
+            (65, 0.25),
+            (67, 0.25),
         ]
 
 
@@ -233,13 +246,41 @@ def test_melody_notes_hold_repeated_pitches(tmp_path):
 def test_a_many_to_one_run_is_one_error_line(tmp_path, capsys):
     model = seqzoo.build("gru_uni", **{"backbone.units": 4, "inputs.vocab_size": 20, "inputs.embedding_dim": 4})
     folder = tmp_path / "classifier"
-    folder.mkdir()
-    rf.write_json(folder / rf.CONFIG, model.seqzoo_config)
-    rf.write_json(folder / rf.TASK, {"task": "japanese_vowels", "model": "gru_uni", "data_dir": None})
-    rf.save_model(model, str(folder / rf.MODEL))
-    rf.write_json(folder / rf.METRICS, {"accuracy": 0.5})
+    run = RunFolder(str(folder))
+    run.lock().release()
+    run.start({"task": "japanese_vowels", "model": "gru_uni", "data_dir": None}, model.seqzoo_config, {})
+    run.save_model(model)
+    run.write_json("metrics.json", {"accuracy": 0.5})
+    run.set_stage("finished")
     code, out, err = generate(capsys, folder)
     assert code == 2 and out == [] and len(err) == 1
     assert "many_to_one" in err[0] and "language_model, one_to_many, encoder_decoder" in err[0]
     code, _, err = generate(capsys, tmp_path / "missing")
     assert code == 2 and "does not exist" in err[0]
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a SavedModel needs TensorFlow")
+def test_an_exported_run_generates_what_seqzoo_generates(names_run, dates_run, tmp_path, capsys):
+    names, dates = str(tmp_path / "names"), str(tmp_path / "dates")
+    assert generation.export_run(names_run, names, max_length=12) == ["serve", "generate"]
+    assert cli.main(["export", dates_run, "--out", dates, "--max-length", "12"]) == 0  # The command does the same.
+    assert json.loads(capsys.readouterr().out) == {"run": dates_run, "out": dates, "endpoints": ["serve", "generate"]}
+    prefixes, sources = ["Ma", "", "Jo"], ["en_US 3 may 1999", "en_US july 4, 1976"]
+    got = run_without_keras(
+        [
+            (names, "generate", prefixes, {"temperature": 0.0}),
+            (names, "generate", prefixes, {"beam": 2}),
+            (dates, "generate", sources, {}),
+            (dates, "generate", sources, {"beam": 3}),
+        ]
+    )
+    expected = [
+        [seqzoo.generate(names_run, prefix=prefix, greedy=True, max_length=12)[0] for prefix in prefixes],
+        [seqzoo.generate(names_run, prefix=prefix, beam=2, max_length=12)[0] for prefix in prefixes],
+        seqzoo.generate(dates_run, source=sources, max_length=12),
+        seqzoo.generate(dates_run, source=sources, beam=3, max_length=12),
+    ]
+    assert got == expected

@@ -1,61 +1,37 @@
-"""seqzoo.train / seqzoo.evaluate: run folders, resuming, fine-tuning, bad run folders."""
+"""seqzoo.train / seqzoo.evaluate: a run folder's life, resuming, early stopping, fine-tuning, seeds."""
 
-import csv
-import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 import seqzoo
-from seqzoo.run_folder import RunFolderError
+from seqzoo.runs import RunFolder
+from seqzoo.runs import RunFolderError
 from seqzoo.tasks.vocabulary import Vocabulary
-from seqzoo.training import ResumedEarlyStopping
-from seqzoo.training import fine_tune_model
+from seqzoo.training.callbacks import ResumedEarlyStopping
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_GRU = {"backbone.units": 8}
 TINY_LM = {"backbone.units": 16, "inputs.embedding_dim": 8}
-
-
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    """One TFDS folder for the whole session, so each dataset is generated once."""
-    path = tmp_path_factory.getbasetemp() / "seqzoo_tfds"
-    path.mkdir(exist_ok=True)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
 def names_run(tmp_path_factory, data_dir):
     """A finished run: a tiny character-level language model of names, one epoch."""
-    keras.utils.set_random_seed(0)
     task = seqzoo.load_task("names", data_dir=data_dir)
     out = str(tmp_path_factory.mktemp("runs") / "names_lm")
     return seqzoo.train("gru_char_lm", task, epochs=1, batch_size=64, out=out, verbose=0, **TINY_LM)
 
 
-def read_json(run, name):
-    with open(os.path.join(run, name)) as file:
-        return json.load(file)
-
-
-def history(run):
-    with open(os.path.join(run, "history.csv")) as file:
-        return list(csv.DictReader(file))
-
-
 def epochs_logged(run):
-    return [int(row["epoch"]) for row in history(run)]
+    return [int(row["epoch"]) for row in RunFolder(run).history()]
 
 
 def hidden_files(run):
-    """Leftover temporary files (`.model.keras.*`, `.metrics.json.*`, ...) anywhere in a run folder."""
+    """Leftover temporary files (`.model.*.tmp.keras`, ...) or a lock anywhere in a run folder."""
     return [name for _, _, files in os.walk(run) for name in files if name.startswith(".")]
 
 
@@ -72,8 +48,13 @@ def assert_same_weights(a, b):
 def gender_task(data_dir, **options):
     """A generic task on seqzoo's names dataset: a name's characters -> its gender (2 classes)."""
     return seqzoo.load_task(
-        "tfds:seqzoo_names", data_dir=data_dir,
-        topology="many_to_one", inputs_feature="name", label_feature="gender", tokenizer="chars", **options,
+        "tfds:seqzoo_names",
+        data_dir=data_dir,
+        topology="many_to_one",
+        inputs_feature="name",
+        label_feature="gender",
+        tokenizer="chars",
+        **options,
     )
 
 
@@ -90,7 +71,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
 
 class Crash(keras.callbacks.Callback):
-    """Raises at the start of epoch `begin` or at the end of epoch `end`, as a kill would stop training."""
+    """Raises at the start of epoch `begin` or at the end of epoch `end`, as Ctrl-C would."""
 
     def __init__(self, begin=None, end=None):
         super().__init__()
@@ -105,10 +86,17 @@ class Crash(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def train_vowels(out, data_dir, epochs=4, callbacks=()):
+def train_vowels(out, data_dir, epochs=4, callbacks=(), batch_size=64, **arguments):
     return seqzoo.train(
-        "gru_uni", "japanese_vowels", epochs=epochs, batch_size=64, out=str(out), data_dir=data_dir,
-        verbose=0, callbacks=list(callbacks), **TINY_GRU,
+        "gru_uni",
+        "japanese_vowels",
+        epochs=epochs,
+        batch_size=batch_size,
+        out=str(out),
+        data_dir=data_dir,
+        verbose=0,
+        callbacks=list(callbacks),
+        **{**TINY_GRU, **arguments},
     )
 
 
@@ -117,49 +105,72 @@ def train_vowels(out, data_dir, epochs=4, callbacks=()):
 
 def test_finished_run_folder(names_run, data_dir):
     assert sorted(os.listdir(names_run)) == [
-        "checkpoints", "config.json", "history.csv", "metrics.json", "model.keras", "task.json",
-        "training_curve.png", "vocabulary_inputs.json",
+        "checkpoints",
+        "config.json",
+        "history.csv",
+        "metrics.json",
+        "model.keras",
+        "run.json",
+        "training_curve.png",
+        "vocabulary_inputs.json",
     ]
     assert sorted(os.listdir(os.path.join(names_run, "checkpoints"))) == ["best.keras", "last.keras"]
     assert not hidden_files(names_run)
-    assert read_json(names_run, "task.json") == {
-        "task": "names", "options": {}, "model": "gru_char_lm", "data_dir": data_dir, "from_run": None,
-        "freeze_backbone": False, "batch_size": 64,
+    run = RunFolder(names_run)
+    record = run.record
+    assert record["stage"] == "finished"
+    assert {
+        key: record[key] for key in ("model", "task", "task_options", "data_dir", "batch_size", "epochs", "seed")
+    } == {
+        "model": "gru_char_lm",
+        "task": "names",
+        "task_options": {},
+        "data_dir": data_dir,
+        "batch_size": 64,
+        "epochs": 1,
+        "seed": 0,
     }
-    model = keras.saving.load_model(os.path.join(names_run, "model.keras"))
-    config = read_json(names_run, "config.json")
-    assert model.seqzoo_config == config
+    assert record["versions"]["keras"] == keras.__version__ and record["versions"]["backend"] == keras.backend.backend()
+    model = run.load_model()
+    assert model.seqzoo_config == run.config
     task = seqzoo.load_task("names", data_dir=data_dir)
-    vocab_size = task.model_spec()["inputs"]["vocab_size"]
-    assert config["topology"] == "language_model" and config["backbone"]["units"] == 16
-    assert config["inputs"]["vocab_size"] == vocab_size
-    assert Vocabulary.load(os.path.join(names_run, "vocabulary_inputs.json")).inverse == task.vocabularies["inputs"].inverse
+    assert run.config["backbone"]["units"] == 16
+    assert run.config["inputs"]["vocab_size"] == task.model_spec()["inputs"]["vocab_size"]
+    assert run.vocabularies()["inputs"].inverse == task.vocabularies["inputs"].inverse
     assert epochs_logged(names_run) == [0]
-    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history(names_run)[0])
-    with open(os.path.join(names_run, "training_curve.png"), "rb") as file:
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(run.history()[0])
+    with open(run.file("training_curve.png"), "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_files_keep_the_users_umask(tmp_path, data_dir):
+    previous = os.umask(0o027)
+    try:
+        out = train_vowels(tmp_path / "run", data_dir, epochs=1)
+    finally:
+        os.umask(previous)
+    for root, _, files in os.walk(out):
+        for name in files:
+            assert os.stat(os.path.join(root, name)).st_mode & 0o777 == 0o640, name
+
+
 def test_language_model_metrics_of_a_run(names_run, data_dir):
-    results = read_json(names_run, "metrics.json")
+    results = RunFolder(names_run).metrics()
     assert set(results) == {"loss", "accuracy", "perplexity", "bits_per_token", "tokens"}
-    # Every test name is its characters plus the end token.
     task = seqzoo.load_task("names", data_dir=data_dir)
     names = [raw["name"].decode() for raw in task.raw("test").as_numpy_iterator()]
-    assert results["tokens"] == sum(len(name) + 1 for name in names)
+    assert results["tokens"] == sum(len(name) + 1 for name in names)  # Every name's characters plus EOS.
     assert results["bits_per_token"] == pytest.approx(math.log2(results["perplexity"]))
     assert math.log(results["perplexity"]) == pytest.approx(results["loss"], rel=0.02)
-    vocab_size = task.model_spec()["inputs"]["vocab_size"]
-    assert results["perplexity"] < vocab_size / 2  # one epoch is already far better than uniform
+    assert results["perplexity"] < task.model_spec()["inputs"]["vocab_size"] / 2  # One epoch beats uniform.
 
 
 def test_evaluate_a_run_reproduces_its_metrics(names_run, data_dir):
-    results = read_json(names_run, "metrics.json")
-    again = seqzoo.evaluate(names_run)  # the run's task, data_dir and vocabularies
+    results = RunFolder(names_run).metrics()
+    again = seqzoo.evaluate(names_run)  # The run's task, data_dir, batch size and vocabularies.
     assert set(again) == set(results)
     for key in results:
         assert again[key] == pytest.approx(results[key], rel=1e-5), key
-    # The same through evaluate(model, task).
     model = keras.saving.load_model(os.path.join(names_run, "model.keras"))
     task = seqzoo.load_task("names", data_dir=data_dir).load_vocabularies(names_run)
     assert seqzoo.evaluate(model, task)["perplexity"] == pytest.approx(results["perplexity"], rel=1e-5)
@@ -173,26 +184,15 @@ def test_train_into_a_finished_run_is_an_error(names_run, data_dir):
     assert os.stat(os.path.join(names_run, "metrics.json")).st_mtime_ns == before
 
 
-# -- bad run folders ------------------------------------------------------------
+# -- bad run folders and arguments, checked before anything is written ------------
 
 
 def test_evaluate_a_missing_or_empty_folder(tmp_path):
     with pytest.raises(RunFolderError, match="does not exist"):
         seqzoo.evaluate(str(tmp_path / "nowhere"))
-    with pytest.raises(RunFolderError, match="not a finished seqzoo run folder") as error:
+    with pytest.raises(RunFolderError, match="not a seqzoo run folder: it has no run.json") as error:
         seqzoo.evaluate(str(tmp_path))
-    assert "missing config.json, task.json, model.keras, metrics.json" in str(error.value)
     assert str(tmp_path) in str(error.value)
-
-
-def test_evaluate_a_run_killed_in_its_first_epoch(names_run, tmp_path):
-    """config.json and task.json are written first; without metrics.json the run is unfinished."""
-    run = str(tmp_path / "run")
-    os.makedirs(run)
-    for name in ("config.json", "task.json"):
-        shutil.copy(os.path.join(names_run, name), run)
-    with pytest.raises(RunFolderError, match="is unfinished.*resume it with `seqzoo train ... --out"):
-        seqzoo.evaluate(run)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
@@ -209,61 +209,56 @@ def test_evaluate_a_corrupted_model(names_run, tmp_path, damage):
     assert run in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"epochs": 0}, r"epochs=0; it must be an integer >= 1"),
+        ({"batch_size": 0}, r"batch_size=0; it must be an integer >= 1"),
+        ({"patience": -1}, r"patience=-1"),
+        ({"freeze_backbone": True}, r"freeze_backbone=True without from_run"),
+        ({"from_run": "nowhere"}, r"'nowhere' does not exist"),
+        ({"backbone.unitz": 8}, r"Unknown override 'backbone.unitz'\. Did you mean 'backbone.units'"),
+        ({"task_options": {"max_lenght": 3}}, r"max_lenght"),
+    ],
+)
+def test_bad_arguments_write_nothing(tmp_path, data_dir, arguments, message):
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=message):
+        train_vowels(out, data_dir, **arguments)
+    assert not out.exists()
+
+
+def test_a_data_dir_that_is_a_file_writes_nothing(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ValueError, match="which is a file"):
+        train_vowels(tmp_path / "run", str(tmp_path / "file"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_in_a_folder_of_other_files_is_refused(tmp_path, data_dir):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError, match=r"holds other files \(notes.txt\)"):
+        train_vowels(tmp_path, data_dir)
+    assert os.listdir(tmp_path) == ["notes.txt"]
+
+
 # -- resuming -------------------------------------------------------------------
-
-KILL_AT_EPOCH_2 = """
-import os, sys
-import keras
-import seqzoo
-
-class Kill(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 2:  # Two epochs done and backed up: the process dies.
-            os._exit(17)
-
-seqzoo.train("gru_uni", "japanese_vowels", epochs=4, batch_size=64, out=sys.argv[1], data_dir=sys.argv[2],
-             verbose=0, callbacks=[Kill()], backbone={"units": 8})
-"""
-
-
-def test_resume_a_killed_run(tmp_path, data_dir):
-    out = str(tmp_path / "run")
-    env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    killed = subprocess.run(
-        [sys.executable, "-c", KILL_AT_EPOCH_2, out, data_dir], env=env, capture_output=True, text=True, timeout=400
-    )
-    assert killed.returncode == 17, killed.stderr[-3000:]
-    assert epochs_logged(out) == [0, 1]
-    assert os.path.isdir(os.path.join(out, "backup")) and not os.path.exists(os.path.join(out, "metrics.json"))
-    with pytest.raises(RunFolderError, match="unfinished"):
-        seqzoo.evaluate(out)
-    last = keras.saving.load_model(os.path.join(out, "checkpoints", "last.keras")).get_weights()
-
-    recorder = EpochRecorder()
-    assert train_vowels(out, data_dir, callbacks=[recorder]) == out
-    assert recorder.epochs == [2, 3]  # resumed after the two finished epochs
-    for restored, saved in zip(recorder.weights[2], last):  # from the backup, not from scratch
-        np.testing.assert_array_equal(restored, saved)
-    assert epochs_logged(out) == [0, 1, 2, 3]
-    assert set(read_json(out, "metrics.json")) == {"loss", "accuracy"}
-    assert not os.path.exists(os.path.join(out, "backup"))
-    assert not hidden_files(out)
 
 
 def test_resume_after_a_crash_between_history_and_backup(tmp_path, data_dir):
-    """Killed after epoch 1 was logged but before it was backed up: epoch 1 runs again, logged once."""
+    """Interrupted after epoch 1 was logged but before it was backed up: epoch 1 runs again, logged once."""
     out = str(tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
         train_vowels(out, data_dir, callbacks=[Crash(end=1)])
-    assert epochs_logged(out) == [0, 1]
-    with pytest.raises(RunFolderError, match="unfinished") as error:
+    assert epochs_logged(out) == [0, 1] and RunFolder(out).stage == "training"
+    with pytest.raises(RunFolderError, match="unfinished.*resume it"):
         seqzoo.evaluate(out)
-    assert "resume it" in str(error.value)
     recorder = EpochRecorder()
     train_vowels(out, data_dir, callbacks=[recorder])
     assert recorder.epochs == [1, 2, 3]
     assert epochs_logged(out) == [0, 1, 2, 3]
-    assert os.path.exists(os.path.join(out, "metrics.json")) and not hidden_files(out)
+    assert RunFolder(out).stage == "finished" and not hidden_files(out)
+    assert not os.path.exists(os.path.join(out, "backup"))
 
 
 class Sabotage(keras.callbacks.Callback):
@@ -279,28 +274,25 @@ def test_resumed_run_keeps_the_best_model_from_before_the_interruption(tmp_path,
     with pytest.raises(KeyboardInterrupt):
         train_vowels(out, data_dir, callbacks=[Crash(begin=2)])
     train_vowels(out, data_dir, callbacks=[Sabotage()])
-    losses = [float(row["val_loss"]) for row in history(out)]
-    assert min(losses[2:]) > 10 * max(losses[:2])  # the resumed epochs were sabotaged
-    # model.keras is the best epoch's model: one from before the interruption.
-    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    losses = [float(row["val_loss"]) for row in RunFolder(out).history()]
+    assert min(losses[2:]) > 10 * max(losses[:2])  # The resumed epochs were sabotaged.
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))  # The best epoch's: from before.
     task = seqzoo.load_task("japanese_vowels", data_dir=data_dir)
     loss = model.evaluate(task.batches("validation", 64), verbose=0, return_dict=True)["loss"]
     assert loss == pytest.approx(min(losses), rel=1e-4)
 
 
-def test_early_stopping_counts_the_epochs_from_before_an_interruption(tmp_path):
-    history = tmp_path / "history.csv"
-    history.write_text("epoch,loss,val_loss\n0,1.0,1.0\n1,0.9,0.5\n2,0.8,0.6\n3,0.7,0.7\n")
+def test_early_stopping_counts_the_epochs_from_before_an_interruption():
+    rows = [{"epoch": str(i), "loss": "1", "val_loss": str(value)} for i, value in enumerate([1.0, 0.5, 0.6, 0.7])]
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    resumed = ResumedEarlyStopping(str(history), patience=3)
+    resumed = ResumedEarlyStopping(rows, patience=3)
     resumed.set_model(model)
     resumed.on_train_begin()
     assert (resumed.best, resumed.wait) == (0.5, 2)
-    resumed.on_epoch_end(4, {"val_loss": 0.8})  # the third epoch without improvement
+    resumed.on_epoch_end(4, {"val_loss": 0.8})  # The third epoch without improvement.
     assert model.stop_training
-    # A run with no history yet waits the whole patience.
     model.stop_training = False
-    fresh = ResumedEarlyStopping(str(tmp_path / "none.csv"), patience=3)
+    fresh = ResumedEarlyStopping([], patience=3)  # A run with no history yet waits the whole patience.
     fresh.set_model(model)
     fresh.on_train_begin()
     for epoch, loss in enumerate([0.5, 0.6, 0.7]):
@@ -308,38 +300,121 @@ def test_early_stopping_counts_the_epochs_from_before_an_interruption(tmp_path):
     assert not model.stop_training
 
 
-# -- fine-tuning ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "change, differs",
+    [
+        ({"model": "lstm_uni"}, "model: 'gru_uni' -> 'lstm_uni'"),
+        ({"task": "names"}, "task: 'japanese_vowels' -> 'names'"),
+        ({"backbone.units": 16}, "overrides: {'backbone.units': 8} -> {'backbone.units': 16}"),
+        ({"epochs": 7}, "epochs: 4 -> 7"),
+        ({"seed": 3}, "seed: 0 -> 3"),
+    ],
+)
+def test_resuming_with_other_arguments_is_refused(tmp_path, data_dir, change, differs):
+    out = str(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train_vowels(out, data_dir, callbacks=[Crash(begin=1)])
+    before = {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in ("run.json", "history.csv", "config.json")}
+    arguments = {"model_or_name": "gru_uni", "task": "japanese_vowels", "epochs": 4, **TINY_GRU}
+    arguments.update({("model_or_name" if key == "model" else key): value for key, value in change.items()})
+    with pytest.raises(RunFolderError, match="was started with other arguments") as error:
+        seqzoo.train(**arguments, batch_size=64, out=out, data_dir=data_dir, verbose=0)
+    assert differs in str(error.value)
+    assert before == {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in before}
+    recorder = EpochRecorder()
+    train_vowels(out, data_dir, callbacks=[recorder])  # The same arguments resume it.
+    assert recorder.epochs == [1, 2, 3]
 
 
-def test_fine_tune_a_language_model_into_a_classifier(names_run, data_dir):
-    source = keras.saving.load_model(os.path.join(names_run, "model.keras"))
-    task = gender_task(data_dir)
-    model = fine_tune_model(names_run, task)
-    config = model.seqzoo_config
-    assert config["topology"] == "many_to_one" and config["outputs"] == {"type": "classes", "size": 2}
-    # The run's vocabulary, so that token ids keep their meaning.
+def test_the_same_seed_gives_the_same_run(tmp_path, data_dir):
+    first = seqzoo.evaluate(train_vowels(tmp_path / "a", data_dir, epochs=2, seed=7))
+    second = seqzoo.evaluate(train_vowels(tmp_path / "b", data_dir, epochs=2, seed=7))
+    other = seqzoo.evaluate(train_vowels(tmp_path / "c", data_dir, epochs=2, seed=8))
+    assert first == second
+    assert first["loss"] != other["loss"]
+
+
+# -- fine-tuning ------------------------------------------------------------------
+
+
+def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data_dir, tmp_path):
+    """An LSTM from a GRU run: the embedding and head fit (same shapes), the GRU backbone does not."""
+    source = RunFolder(names_run).load_model()
+    out = seqzoo.train(
+        "lstm_uni",
+        "names",
+        epochs=1,
+        batch_size=64,
+        out=str(tmp_path / "lstm"),
+        from_run=names_run,
+        data_dir=data_dir,
+        verbose=0,
+        **TINY_LM,
+    )
+    run = RunFolder(out)
+    assert run.config["backbone"]["cell"] == "lstm" and run.config["topology"] == "language_model"
+    transferred = run.record["transferred"]
+    assert transferred["copied"] == ["inputs_embedding", "head"]
+    assert "backbone" in transferred["skipped"] and "(8, 64)" in transferred["skipped"]["backbone"]
+    assert run.record["from_run"] == os.path.abspath(names_run)
+    assert run.vocabularies()["inputs"].inverse == RunFolder(names_run).vocabularies()["inputs"].inverse
+    assert source.get_layer("inputs_embedding").get_weights()[0].shape == (run.config["inputs"]["vocab_size"], 8)
+
+
+def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
+    out = seqzoo.train(
+        "gru_char_lm",
+        "names",
+        epochs=1,
+        batch_size=64,
+        out=str(tmp_path / "wide"),
+        from_run=names_run,
+        data_dir=data_dir,
+        verbose=0,
+        **{**TINY_LM, "backbone.units": 32},
+    )
+    run = RunFolder(out)
+    assert run.config["backbone"]["units"] == 32
+    assert run.record["transferred"]["copied"] == ["inputs_embedding"]
+    assert set(run.record["transferred"]["skipped"]) == {"backbone", "head"}
+
+
+def test_fine_tuning_with_no_layer_that_fits_is_an_error(names_run, data_dir, tmp_path):
+    out = tmp_path / "vowels"
+    with pytest.raises(ValueError, match="No layer of the new model fits") as error:
+        train_vowels(out, data_dir, from_run=names_run)
+    assert "head" in str(error.value) and "backbone" in str(error.value)
+    assert not out.exists()
+
+
+def test_fine_tune_a_language_model_into_a_classifier(names_run, data_dir, tmp_path):
+    source = RunFolder(names_run).load_model()
+    first = FirstWeights()
+    out = seqzoo.train(
+        "gru_char_lm",
+        gender_task(data_dir),
+        epochs=1,
+        batch_size=64,
+        out=str(tmp_path / "gender"),
+        from_run=names_run,
+        freeze_backbone=True,
+        verbose=0,
+        callbacks=[first],
+        **TINY_LM,
+    )
+    run = RunFolder(out)
+    assert run.config["topology"] == "many_to_one" and run.config["outputs"] == {"type": "classes", "size": 2}
     run_vocabulary = Vocabulary.load(os.path.join(names_run, "vocabulary_inputs.json"))
-    assert task.vocabularies["inputs"].inverse == run_vocabulary.inverse
-    assert_same_weights(weights(model, "backbone"), weights(source, "backbone"))
-    assert_same_weights(weights(model, "inputs_embedding"), weights(source, "inputs_embedding"))
-    # The head is new: 2 classes instead of the next character.
-    assert [w.shape for w in weights(model, "head")] == [(16, 2), (2,)]
-    assert [w.shape for w in weights(source, "head")] == [(16, len(run_vocabulary)), (len(run_vocabulary),)]
-    assert all(layer.trainable for layer in model.layers)
-
-
-def test_fine_tune_a_language_model_into_a_conditioned_generator(names_run, data_dir):
-    source = keras.saving.load_model(os.path.join(names_run, "model.keras"))
-    task = seqzoo.load_task("names_by_gender", data_dir=data_dir)
-    model = fine_tune_model(names_run, task)
-    assert model.seqzoo_config["topology"] == "one_to_many"
-    for layer in ("backbone", "inputs_embedding", "head"):  # same shapes: all reused
-        assert_same_weights(weights(model, layer), weights(source, layer))
-    source_layers = {layer.name for layer in source.layers}
-    new = {layer.name for layer in model.layers if layer.weights} - source_layers
-    assert "condition_embedding" in new and any(name.startswith("initial_state") for name in new)
-    x, y = next(iter(task.batches("test", 8)))
-    assert np.asarray(model(x)).shape == tuple(y.shape) + (len(task.vocabularies["inputs"]),)
+    assert run.vocabularies()["inputs"].inverse == run_vocabulary.inverse  # Token ids keep their meaning.
+    assert_same_weights(first.backbone, weights(source, "backbone"))  # Starts from the run's backbone.
+    tuned = run.load_model()
+    assert_same_weights(weights(tuned, "backbone"), weights(source, "backbone"))  # Frozen: unchanged.
+    assert not tuned.get_layer("backbone").trainable
+    assert [w.shape for w in weights(tuned, "head")] == [(16, 2), (2,)]  # A new head, trained.
+    assert min(np.abs(a - b).max() for a, b in zip(weights(tuned, "head"), first.head)) > 1e-4
+    assert run.record["transferred"]["copied"] == ["inputs_embedding", "backbone"]
+    assert run.record["task"] == "tfds:seqzoo_names" and run.record["task_options"]["topology"] == "many_to_one"
+    assert seqzoo.evaluate(out)["loss"] == pytest.approx(run.metrics()["loss"], rel=1e-5)
 
 
 class FirstWeights(keras.callbacks.Callback):
@@ -348,49 +423,35 @@ class FirstWeights(keras.callbacks.Callback):
         self.backbone = weights(self.model, "backbone")
 
 
-def test_train_from_a_run_with_a_frozen_backbone(names_run, data_dir, tmp_path):
-    source = keras.saving.load_model(os.path.join(names_run, "model.keras"))
-    first = FirstWeights()
-    out = str(tmp_path / "gender")
-    run = seqzoo.train(
-        "gru_char_lm", gender_task(data_dir), epochs=1, batch_size=64, out=out, from_run=names_run,
-        freeze_backbone=True, verbose=0, callbacks=[first],
-    )
-    assert_same_weights(first.backbone, weights(source, "backbone"))  # starts from the run's backbone
-    tuned = keras.saving.load_model(os.path.join(run, "model.keras"))
-    assert_same_weights(weights(tuned, "backbone"), weights(source, "backbone"))  # frozen: unchanged
-    assert not tuned.get_layer("backbone").trainable
-    head_change = [np.abs(after - before).max() for after, before in zip(weights(tuned, "head"), first.head)]
-    assert min(head_change) > 1e-4  # the new head trained
-    record = read_json(run, "task.json")
-    assert record["from_run"] == names_run and record["model"] == "names_lm-finetuned"
-    assert record["task"] == "tfds:seqzoo_names" and record["options"]["topology"] == "many_to_one"
-    results = read_json(run, "metrics.json")
-    assert set(results) == {"loss", "accuracy"} and 0.0 <= results["accuracy"] <= 1.0
-    assert seqzoo.evaluate(run, batch_size=64)["loss"] == pytest.approx(results["loss"], rel=1e-5)
-
-
 def test_resume_a_fine_tuning_run_keeps_its_start_and_its_frozen_backbone(names_run, data_dir, tmp_path):
-    source_backbone = weights(keras.saving.load_model(os.path.join(names_run, "model.keras")), "backbone")
+    source_backbone = weights(RunFolder(names_run).load_model(), "backbone")
     few = {"splits": {"train": "train[:640]", "validation": "validation[:128]", "test": "test[:128]"}}
     out = str(tmp_path / "gender")
 
     def fine_tune(*callbacks):
         return seqzoo.train(
-            "gru_char_lm", gender_task(data_dir, **few), epochs=2, batch_size=64, out=out, from_run=names_run,
-            freeze_backbone=True, verbose=0, callbacks=list(callbacks),
+            "gru_char_lm",
+            gender_task(data_dir, **few),
+            epochs=2,
+            batch_size=64,
+            out=out,
+            from_run=names_run,
+            freeze_backbone=True,
+            verbose=0,
+            callbacks=list(callbacks),
+            **TINY_LM,
         )
 
-    with pytest.raises(KeyboardInterrupt):  # Killed before any epoch was backed up.
+    with pytest.raises(KeyboardInterrupt):  # Interrupted before any epoch was backed up.
         fine_tune(Crash(begin=0))
     first = FirstWeights()
-    with pytest.raises(KeyboardInterrupt):  # Killed after epoch 0.
+    with pytest.raises(KeyboardInterrupt):  # Interrupted after epoch 0.
         fine_tune(first, Crash(begin=1))
-    assert_same_weights(first.backbone, source_backbone)  # still fine-tunes the run, not a random model
+    assert_same_weights(first.backbone, source_backbone)  # Still fine-tunes the run, not a random model.
     recorder = EpochRecorder()
     fine_tune(recorder)
     assert recorder.epochs == [1]
-    tuned = keras.saving.load_model(os.path.join(out, "model.keras"))
+    tuned = RunFolder(out).load_model()
     assert not tuned.get_layer("backbone").trainable
-    assert_same_weights(weights(tuned, "backbone"), source_backbone)  # frozen across the interruption
+    assert_same_weights(weights(tuned, "backbone"), source_backbone)  # Frozen across the interruption.
     assert epochs_logged(out) == [0, 1]

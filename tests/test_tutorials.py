@@ -41,11 +41,6 @@ def assert_image(path, min_size=(200, 200)):
     assert np.asarray(image[..., :3]).std() > 0.01, f"{path} looks blank"
 
 
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("tfds"))
-
-
 def tutorial_files():
     return sorted(path.stem for path in TUTORIALS.glob("[0-9][0-9]_*.py"))
 
@@ -69,7 +64,10 @@ def test_every_tutorial_has_a_header_a_main_and_a_test():
 def test_01_runs_from_the_command_line(tmp_path):
     result = subprocess.run(
         [sys.executable, str(TUTORIALS / "01_notation_and_one_hot.py"), "--fast", "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "StringLookup one-hot equals OneHot without the padding row: True" in result.stdout

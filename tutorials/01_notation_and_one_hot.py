@@ -99,8 +99,10 @@ def main(fast=False, out="tutorial_output"):
     # `Vocabulary` is a thin wrapper: `vocabulary.lookup` is the Keras layer,
     # and it works on string tensors too, inside a `tf.data` pipeline.
     lookup = vocabulary.lookup
-    print(f"\nthe Keras layer: {type(lookup).__name__}, "
-          f"{lookup.vocabulary_size()} entries, first {[str(t) for t in lookup.get_vocabulary()[:6]]}")
+    print(
+        f"\nthe Keras layer: {type(lookup).__name__}, "
+        f"{lookup.vocabulary_size()} entries, first {[str(t) for t in lookup.get_vocabulary()[:6]]}"
+    )
     tensor_ids = np.asarray(lookup(keras.ops.convert_to_tensor(words)))
     print(f"  on a string tensor: {tensor_ids.tolist()}")
 
@@ -119,9 +121,7 @@ def main(fast=False, out="tutorial_output"):
     # layer does that to a batch of ids `(batch, Tx)`, giving
     # `(batch, Tx, |V|)`. Id 0 is padding: its vector is all zeros and the
     # layer passes a mask on, so the recurrent layer skips those steps.
-    batch = keras.utils.pad_sequences(
-        [ids, vocabulary.encode("ron found a cat".split())], padding="post", value=PAD_ID
-    )
+    batch = keras.utils.pad_sequences([ids, vocabulary.encode("ron found a cat".split())], padding="post", value=PAD_ID)
     print(f"\na padded batch of two sentences, shape {batch.shape}:\n{batch}")
     one_hot = OneHot(len(vocabulary))
     vectors = np.asarray(one_hot(batch))
@@ -153,8 +153,10 @@ def main(fast=False, out="tutorial_output"):
     axis.grid(which="minor", color="#dddddd", linewidth=0.5)
     axis.tick_params(which="minor", length=0)
     axis.set_ylabel("vocabulary id")
-    axis.set_title("One-hot vectors: one column per word, a single 1 (black) per column\n"
-                   "(unknown words light up row 1, [UNK])", fontsize=10)
+    axis.set_title(
+        "One-hot vectors: one column per word, a single 1 (black) per column\n(unknown words light up row 1, [UNK])",
+        fontsize=10,
+    )
     figure.tight_layout()
     path = os.path.join(out, "01_one_hot.png")
     figure.savefig(path, dpi=110)

@@ -175,8 +175,7 @@ def main(fast=False, out="tutorial_output", seed=0):
     # `stacked_kernel` gives Wa = [Waa | Wax] back in the course's layout.
     Wa = np.asarray(cell.stacked_kernel)
     stacked_error = float(np.abs(Wa - np.concatenate([parameters["Waa"], parameters["Wax"]], axis=1)).max())
-    print(f"Wa = [Waa | Wax] has shape {Wa.shape} = (n_a, n_a + n_x); "
-          f"|Wa - [Waa | Wax]| max = {stacked_error:.1e}")
+    print(f"Wa = [Waa | Wax] has shape {Wa.shape} = (n_a, n_a + n_x); |Wa - [Waa | Wax]| max = {stacked_error:.1e}")
 
     # One step with the stacked form, tanh(Wa [a<t-1>; x<t>] + ba), is the same
     # as with the two matrices apart:
@@ -186,8 +185,10 @@ def main(fast=False, out="tutorial_output", seed=0):
 
     keras_states = np.asarray(layer(x_keras))  # (m, T, n_a), float32
     forward_error = float(np.abs(keras_states - a.transpose(1, 2, 0)).max())
-    print(f"a<1..T>: hand-written NumPy vs keras.layers.RNN(SimpleRNNCell): "
-          f"max |difference| = {forward_error:.2e} (float32 rounding)")
+    print(
+        f"a<1..T>: hand-written NumPy vs keras.layers.RNN(SimpleRNNCell): "
+        f"max |difference| = {forward_error:.2e} (float32 rounding)"
+    )
 
     # ## BPTT by hand, checked against automatic differentiation
     #
@@ -229,8 +230,10 @@ def main(fast=False, out="tutorial_output", seed=0):
         error = float(np.abs(gradients[name] - automatic[name]).max())
         scale = float(np.abs(automatic[name]).max())
         gradient_errors[name] = error
-        print(f"  dL/d{name:3} {str(gradients[name].shape):13} max |hand - autodiff| = {error:.1e}"
-              f"  (largest entry {scale:.1e})")
+        print(
+            f"  dL/d{name:3} {str(gradients[name].shape):13} max |hand - autodiff| = {error:.1e}"
+            f"  (largest entry {scale:.1e})"
+        )
 
     # ## Gradient checking
     #
@@ -243,8 +246,9 @@ def main(fast=False, out="tutorial_output", seed=0):
         minus = {k: v.copy() for k, v in parameters.items()}
         plus[name][index] += epsilon
         minus[name][index] -= epsilon
-        numeric = (cross_entropy(rnn_forward(x, a0, plus)[1], labels)
-                   - cross_entropy(rnn_forward(x, a0, minus)[1], labels)) / (2 * epsilon)
+        numeric = (
+            cross_entropy(rnn_forward(x, a0, plus)[1], labels) - cross_entropy(rnn_forward(x, a0, minus)[1], labels)
+        ) / (2 * epsilon)
         numeric_errors.append(abs(numeric - gradients[name][index]))
         print(f"  finite difference dL/d{name}{list(index)}: {numeric:+.8f} vs BPTT {gradients[name][index]:+.8f}")
 
@@ -261,8 +265,9 @@ def main(fast=False, out="tutorial_output", seed=0):
     figure, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     steps = np.arange(1, T + 1)
     axes[0].semilogy(steps, da_norms, marker="o", label="||dL/da<t>||, L summed over all steps")
-    axes[0].semilogy(steps, np.maximum(last_norms, 1e-30), marker="s",
-                     label="||dL<T>/da<t>||, the last step's loss only")
+    axes[0].semilogy(
+        steps, np.maximum(last_norms, 1e-30), marker="s", label="||dL<T>/da<t>||, the last step's loss only"
+    )
     axes[0].set_xlabel("time step t")
     axes[0].set_ylabel("gradient norm")
     axes[0].set_title("Gradient reaching a<t> (BPTT walks from t = T back to 1)", fontsize=10)

@@ -116,8 +116,10 @@ def main(fast=False, out="tutorial_output", seed=0):
         "lstm_bi_tagger",
         **{"inputs.vocab_size": vocab, "inputs.embedding_dim": 8, "backbone.units": units, "outputs.size": 3},
     )
-    print(f"  seqzoo.build('lstm_bi_tagger', ...) -> {tagger.seqzoo_config['topology']}, "
-          f"out {np.asarray(tagger(x)).shape}")
+    print(
+        f"  seqzoo.build('lstm_bi_tagger', ...) -> {tagger.seqzoo_config['topology']}, "
+        f"out {np.asarray(tagger(x)).shape}"
+    )
 
     # ## One-to-many: music generation, a name from a gender
     #
@@ -185,8 +187,10 @@ def main(fast=False, out="tutorial_output", seed=0):
             stepped.append(np.asarray(step_logits))
         difference = float(np.abs(np.stack(stepped, axis=1) - np.asarray(model(whole))).max())
         results["stepper_difference"][name] = difference
-        print(f"  {name}: Stepper, one token at a time, vs the whole sequence at once: "
-              f"max |difference| = {difference:.1e}")
+        print(
+            f"  {name}: Stepper, one token at a time, vs the whole sequence at once: "
+            f"max |difference| = {difference:.1e}"
+        )
 
     path = os.path.join(out, "03_kinds_of_rnn.png")
     draw_topologies(path, results["shapes"], Tx, Ty)
@@ -207,12 +211,38 @@ def draw_topologies(path, shapes, Tx, Ty):
     kinds = [
         # title, key, inputs below each box (None: nothing), outputs above, decoder from, a<0> from
         ("many-to-one", "many_to_one", ["x<1>", "x<2>", "x<3>", "x<4>"], [None, None, None, "ŷ"], None, None),
-        ("many-to-many (Tx = Ty)", "many_to_many", ["x<1>", "x<2>", "x<3>", "x<4>"],
-         ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"], None, None),
-        ("one-to-many", "one_to_many", ["<BOS>", None, None, None], ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"], None, "x (class)"),
-        ("encoder-decoder (Tx ≠ Ty)", "encoder_decoder", ["x<1>", "x<2>", "x<3>", "x<4>", "<BOS>", None, None],
-         [None, None, None, None, "ŷ<1>", "ŷ<2>", "ŷ<3>"], 4, None),
-        ("language model", "language_model", ["<BOS>", "y<1>", "y<2>", "y<3>"], ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"], None, None),
+        (
+            "many-to-many (Tx = Ty)",
+            "many_to_many",
+            ["x<1>", "x<2>", "x<3>", "x<4>"],
+            ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"],
+            None,
+            None,
+        ),
+        (
+            "one-to-many",
+            "one_to_many",
+            ["<BOS>", None, None, None],
+            ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"],
+            None,
+            "x (class)",
+        ),
+        (
+            "encoder-decoder (Tx ≠ Ty)",
+            "encoder_decoder",
+            ["x<1>", "x<2>", "x<3>", "x<4>", "<BOS>", None, None],
+            [None, None, None, None, "ŷ<1>", "ŷ<2>", "ŷ<3>"],
+            4,
+            None,
+        ),
+        (
+            "language model",
+            "language_model",
+            ["<BOS>", "y<1>", "y<2>", "y<3>"],
+            ["ŷ<1>", "ŷ<2>", "ŷ<3>", "ŷ<4>"],
+            None,
+            None,
+        ),
     ]
     figure, axes = plt.subplots(2, 3, figsize=(15, 6.5))
     for axis, (title, key, below, above, decoder_from, initial) in zip(axes.flat, kinds):
@@ -220,8 +250,11 @@ def draw_topologies(path, shapes, Tx, Ty):
         generated = key in ("one_to_many", "encoder_decoder")
         for t in range(steps):
             decoder = decoder_from is not None and t >= decoder_from
-            axis.add_patch(plt.Rectangle((t - 0.3, 0.7), 0.6, 0.6, facecolor="#f4c28a" if decoder else "#9ecae1",
-                                         edgecolor="black"))
+            axis.add_patch(
+                plt.Rectangle(
+                    (t - 0.3, 0.7), 0.6, 0.6, facecolor="#f4c28a" if decoder else "#9ecae1", edgecolor="black"
+                )
+            )
             if t > 0:
                 axis.annotate("", (t - 0.3, 1.0), (t - 0.7, 1.0), arrowprops={"arrowstyle": "->"})
             if below[t] is not None:
@@ -231,8 +264,12 @@ def draw_topologies(path, shapes, Tx, Ty):
                 axis.text(t, 1.85, above[t], ha="center", va="center", fontsize=9)
                 axis.annotate("", (t, 1.72), (t, 1.3), arrowprops={"arrowstyle": "->"})
                 if generated and t + 1 < steps:
-                    axis.annotate("", (t + 0.85, 0.68), (t + 0.15, 1.75), arrowprops={
-                        "arrowstyle": "->", "linestyle": "--", "color": "gray"})
+                    axis.annotate(
+                        "",
+                        (t + 0.85, 0.68),
+                        (t + 0.15, 1.75),
+                        arrowprops={"arrowstyle": "->", "linestyle": "--", "color": "gray"},
+                    )
         if initial is not None:
             axis.text(-1.45, 1.0, initial, ha="center", va="center", fontsize=9)
             axis.annotate("", (-0.3, 1.0), (-1.0, 1.0), arrowprops={"arrowstyle": "->"})
@@ -244,14 +281,20 @@ def draw_topologies(path, shapes, Tx, Ty):
         axis.set_title(f"{title}\nmodel output shape {shapes[key]}", fontsize=10)
     legend = axes.flat[-1]
     legend.axis("off")
-    legend.text(0.0, 0.5, (
-        "blue box: one recurrent step (a<t-1>, x<t>) -> a<t>\n"
-        "orange box: a decoder step\n"
-        "dashed arrow: the generated token is the next input\n"
-        "    (in training: the true previous token, teacher forcing)\n\n"
-        f"shapes: (batch, classes), (batch, Tx, tags),\n"
-        f"(batch, Ty, vocabulary); here Tx = {Tx}, Ty = {Ty}"
-    ), fontsize=10, va="center")
+    legend.text(
+        0.0,
+        0.5,
+        (
+            "blue box: one recurrent step (a<t-1>, x<t>) -> a<t>\n"
+            "orange box: a decoder step\n"
+            "dashed arrow: the generated token is the next input\n"
+            "    (in training: the true previous token, teacher forcing)\n\n"
+            f"shapes: (batch, classes), (batch, Tx, tags),\n"
+            f"(batch, Ty, vocabulary); here Tx = {Tx}, Ty = {Ty}"
+        ),
+        fontsize=10,
+        va="center",
+    )
     figure.suptitle("The kinds of RNN: inputs below, recurrent steps in the middle, outputs above", fontsize=12)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

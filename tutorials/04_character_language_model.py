@@ -17,7 +17,6 @@ from the `names` package (no download).
 """
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -33,8 +32,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import seqzoo
-from seqzoo import decoding
 from seqzoo.architectures import Stepper
+from seqzoo.inference import decoding
 from seqzoo.tasks.vocabulary import BOS_ID
 from seqzoo.tasks.vocabulary import EOS_ID
 
@@ -49,8 +48,7 @@ def all_names(task):
 
 def epochs_run(run):
     """How many epochs a run folder's `history.csv` records (early stopping may end a run sooner)."""
-    with open(os.path.join(run, "history.csv")) as file:
-        return len(file.read().strip().splitlines()) - 1
+    return len(seqzoo.RunFolder(run).history())
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
@@ -83,13 +81,21 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     units, epochs = (32, 2) if fast else (128, 40)
     run = os.path.join(out, "runs", "04_names_lm")
     shutil.rmtree(run, ignore_errors=True)  # seqzoo.train resumes an unfinished folder; start afresh.
-    run = seqzoo.train("rnn_char_lm", task, epochs=epochs, batch_size=32, out=run, verbose=0,
-                       **{"inputs.type": "one_hot", "backbone.units": units})
-    with open(os.path.join(run, "metrics.json")) as file:
-        metrics = json.load(file)
+    run = seqzoo.train(
+        "rnn_char_lm",
+        task,
+        epochs=epochs,
+        batch_size=32,
+        out=run,
+        verbose=0,
+        **{"inputs.type": "one_hot", "backbone.units": units},
+    )
+    metrics = seqzoo.RunFolder(run).metrics()
     uniform_bits = float(np.log2(len(vocabulary) - 2))  # PAD and BOS are never predicted.
-    print(f"\ntrained {units} units for {epochs_run(run)} epochs (at most {epochs}; early stopping): test {metrics['bits_per_token']:.2f} bits per "
-          f"character (a uniform guess: {uniform_bits:.2f}), perplexity {metrics['perplexity']:.1f}")
+    print(
+        f"\ntrained {units} units for {epochs_run(run)} epochs (at most {epochs}; early stopping): test {metrics['bits_per_token']:.2f} bits per "
+        f"character (a uniform guess: {uniform_bits:.2f}), perplexity {metrics['perplexity']:.1f}"
+    )
 
     # ## Sampling
     #
@@ -99,7 +105,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # `Stepper`, one network step per character). The temperature reshapes
     # the distribution before drawing: below 1 it favours likely characters,
     # above 1 it flattens the distribution toward uniform.
-    model = keras.saving.load_model(os.path.join(run, "model.keras"))
+    model = seqzoo.RunFolder(run).load_model()
     task.load_vocabularies(run)
     count = 50 if fast else 200
     known = names["train"] | names["validation"] | names["test"]
@@ -119,8 +125,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         results["by_temperature"][temperature] = stats
         shown = [name or "(empty: EOS first)" for name in samples[:12]]
         print(f"\ntemperature {temperature}: {', '.join(shown)}, ...")
-        print(f"  of {count}: {stats['novel']} novel (in no split), {stats['in_training_set']} from the training "
-              f"set, {stats['distinct']} distinct, mean length {stats['mean_length']:.1f}")
+        print(
+            f"  of {count}: {stats['novel']} novel (in no split), {stats['in_training_set']} from the training "
+            f"set, {stats['distinct']} distinct, mean length {stats['mean_length']:.1f}"
+        )
         if held_out:
             print(f"  real names the model never saw in training (from the test split): {stats['held_out_real']}")
 
@@ -165,12 +173,16 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     axis.set_yticks(range(len(rows)))
     axis.set_yticklabels(row_labels, fontsize=6)
     for t, next_char in enumerate(list(word) + ["[EOS]"]):
-        axis.add_patch(plt.Rectangle((t - 0.5, row_labels.index(next_char) - 0.5), 1, 1, fill=False,
-                                     edgecolor="tab:blue", linewidth=1.2))
+        axis.add_patch(
+            plt.Rectangle(
+                (t - 0.5, row_labels.index(next_char) - 0.5), 1, 1, fill=False, edgecolor="tab:blue", linewidth=1.2
+            )
+        )
     axis.set_xlabel("prefix read so far")
     axis.set_ylabel("next character")
-    axis.set_title(f"P(next character | prefix) while reading {word!r}\n(blue boxes: the actual next character)",
-                   fontsize=10)
+    axis.set_title(
+        f"P(next character | prefix) while reading {word!r}\n(blue boxes: the actual next character)", fontsize=10
+    )
     figure.colorbar(image, ax=axis, pad=0.01, fraction=0.05)
     figure.tight_layout()
     path = os.path.join(out, "04_next_character.png")
@@ -182,8 +194,14 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     bins = np.arange(0, 21) + 0.5
     axis.hist([len(name) for name in names["train"]], bins=bins, density=True, alpha=0.5, label="training names")
     for temperature, stats in results["by_temperature"].items():
-        axis.hist([len(name) for name in stats["samples"]], bins=bins, density=True, histtype="step", linewidth=1.5,
-                  label=f"samples, temperature {temperature}")
+        axis.hist(
+            [len(name) for name in stats["samples"]],
+            bins=bins,
+            density=True,
+            histtype="step",
+            linewidth=1.5,
+            label=f"samples, temperature {temperature}",
+        )
     axis.set_xlabel("name length (characters)")
     axis.set_ylabel("share of names")
     axis.set_title("Lengths of sampled names against real ones", fontsize=10)

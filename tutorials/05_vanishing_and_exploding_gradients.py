@@ -131,32 +131,41 @@ def main(fast=False, out="tutorial_output", seed=0):
 
     ratio = at_distance["LSTM"] / at_distance["SimpleRNN"]
     carry_ratio = at_distance["LSTM, carry gate bias +3"] / at_distance["SimpleRNN"]
-    print(f"\nat distance {DISTANCE}: LSTM / SimpleRNN = {ratio:.0f}x at initialization, "
-          f"{carry_ratio:.1e}x with the forget gate carrying")
+    print(
+        f"\nat distance {DISTANCE}: LSTM / SimpleRNN = {ratio:.0f}x at initialization, "
+        f"{carry_ratio:.1e}x with the forget gate carrying"
+    )
 
     # The saturation matters: feed the same SimpleRNN inputs ten times
     # smaller and its units stay in tanh's linear range, where the orthogonal
     # Waa passes the gradient on almost intact.
     small = diagnostics.input_gradient_norms(layers["SimpleRNN"], 0.1 * x)
     results["small_input_rnn_at_distance"] = float(small[T - 1 - DISTANCE])
-    print(f"SimpleRNN with inputs x 0.1: {small[T - 1 - DISTANCE]:.1e} at distance {DISTANCE} "
-          f"(vs {at_distance['SimpleRNN']:.1e}): vanishing comes from saturated units and from |Waa| < 1")
+    print(
+        f"SimpleRNN with inputs x 0.1: {small[T - 1 - DISTANCE]:.1e} at distance {DISTANCE} "
+        f"(vs {at_distance['SimpleRNN']:.1e}): vanishing comes from saturated units and from |Waa| < 1"
+    )
 
     # ## Exploding gradients
     #
     # The opposite happens when Waa stretches vectors: with every singular
     # value 2 (an orthogonal matrix times 2) and small inputs, each step back
     # multiplies the gradient by up to 2.
-    exploding = keras.layers.RNN(cells.SimpleRNNCell(units, recurrent_initializer=keras.initializers.Orthogonal(gain=2.0)))
+    exploding = keras.layers.RNN(
+        cells.SimpleRNNCell(units, recurrent_initializer=keras.initializers.Orthogonal(gain=2.0))
+    )
     norms["SimpleRNN, Waa x 2 (small inputs)"] = diagnostics.input_gradient_norms(exploding, 0.1 * x)
     grow = norms["SimpleRNN, Waa x 2 (small inputs)"]
-    print(f"SimpleRNN with Waa x 2: {grow[T - 1]:.1e} at distance 0, {grow[T - 1 - DISTANCE]:.1e} at distance "
-          f"{DISTANCE}, {grow[0]:.1e} at distance {T - 1}")
+    print(
+        f"SimpleRNN with Waa x 2: {grow[T - 1]:.1e} at distance 0, {grow[T - 1 - DISTANCE]:.1e} at distance "
+        f"{DISTANCE}, {grow[0]:.1e} at distance {T - 1}"
+    )
     results["exploding_growth"] = float(grow[0] / grow[T - 1])
 
     path = os.path.join(out, "05_gradient_norms.png")
     diagnostics.plot_gradient_norms(
-        norms, path,
+        norms,
+        path,
         title=f"How much a<T> depends on x<t> ({units} units, T = {T})",
         mark_distance=DISTANCE,
     )
@@ -185,28 +194,40 @@ def main(fast=False, out="tutorial_output", seed=0):
     runs = {}
     for label, clipnorm in (("no clipping", None), ("clipnorm = 1.0", 1.0)):
         keras.utils.set_random_seed(seed + 1)
-        model = seqzoo.build("rnn_uni", **{
-            "inputs": {"type": "features", "dim": 1},
-            "outputs": {"type": "regression", "size": 1},
-            "backbone.units": units,
-            "backbone.cell_options": {"recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.5}}},
-            "optimizer.name": "sgd",
-            "optimizer.learning_rate": 0.2,
-            "optimizer.clipnorm": clipnorm,
-        })
+        model = seqzoo.build(
+            "rnn_uni",
+            **{
+                "inputs": {"type": "features", "dim": 1},
+                "outputs": {"type": "regression", "size": 1},
+                "backbone.units": units,
+                "backbone.cell_options": {
+                    "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.5}}
+                },
+                "optimizer.name": "sgd",
+                "optimizer.learning_rate": 0.2,
+                "optimizer.clipnorm": clipnorm,
+            },
+        )
         history = {"loss": [], "gradient_norm": []}
 
         def record(batch_index, logs, model=model, history=history):
             history["loss"].append(float(logs["loss"]))
             history["gradient_norm"].append(diagnostics.loss_gradient_norm(model, *probe))
 
-        model.fit(inputs, targets, batch_size=32, epochs=epochs, verbose=0,
-                  callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=record),
-                             keras.callbacks.TerminateOnNaN()])
+        model.fit(
+            inputs,
+            targets,
+            batch_size=32,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=record), keras.callbacks.TerminateOnNaN()],
+        )
         final = history["loss"][-1]
         steps = len(history["loss"])
-        print(f"  {label:15}: {steps} steps, loss {history['loss'][0]:.3g} -> {final:.3g}, "
-              f"largest gradient norm seen {np.nanmax(history['gradient_norm']):.2g}")
+        print(
+            f"  {label:15}: {steps} steps, loss {history['loss'][0]:.3g} -> {final:.3g}, "
+            f"largest gradient norm seen {np.nanmax(history['gradient_norm']):.2g}"
+        )
         runs[label] = history
     results["runs"] = runs
 

@@ -59,10 +59,16 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     for cell_name, overrides in variants.items():
         keras.utils.set_random_seed(seed)
         model = seqzoo.build("gru_char_lm", task=task, **{"backbone.units": units, **overrides})
-        history = model.fit(task.batches("train", 64, shuffle=True, seed=seed), epochs=epochs, verbose=0,
-                            validation_data=task.batches("validation", 64))
-        print(f"\n{cell_name}: {units} units, {epochs} epochs, validation loss "
-              f"{history.history['val_loss'][-1]:.3f} nats per character")
+        history = model.fit(
+            task.batches("train", 64, shuffle=True, seed=seed),
+            epochs=epochs,
+            verbose=0,
+            validation_data=task.batches("validation", 64),
+        )
+        print(
+            f"\n{cell_name}: {units} units, {epochs} epochs, validation loss "
+            f"{history.history['val_loss'][-1]:.3f} nats per character"
+        )
 
         # ## Recording the gates
         #
@@ -80,8 +86,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         # The recorded a<t> is what the model's own layer computes:
         layer_states = np.asarray(backbone(embedded))
         results["state_error"][cell_name] = float(np.abs(records["state"] - layer_states).max())
-        print(f"  recorded a<t> vs the model's recurrent layer: max |difference| = "
-              f"{results['state_error'][cell_name]:.1e}")
+        print(
+            f"  recorded a<t> vs the model's recurrent layer: max |difference| = "
+            f"{results['state_error'][cell_name]:.1e}"
+        )
 
         # Gates are sigmoids: between 0 and 1. How decisive are they? Count
         # the values near 0 or 1 (below 0.1 or above 0.9).
@@ -90,8 +98,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         results["gate_range"][cell_name] = (float(values.min()), float(values.max()))
         results["saturated"][cell_name] = float(np.mean((values < 0.1) | (values > 0.9)))
         for name in gates:
-            print(f"  {name:7} gate: mean {records[name].mean():.2f}, range "
-                  f"[{records[name].min():.2f}, {records[name].max():.2f}]")
+            print(
+                f"  {name:7} gate: mean {records[name].mean():.2f}, range "
+                f"[{records[name].min():.2f}, {records[name].max():.2f}]"
+            )
 
         # ## The course's equations, on the recorded numbers
         #
@@ -116,9 +126,14 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
 
         path = os.path.join(out, f"06_gates_{cell_name}.png")
         shown = min(units, 32)
-        diagnostics.plot_gates(records, path, labels=labels, max_units=shown,
-                               title=f"{cell_name.upper() if cell_name != 'peephole' else 'Peephole LSTM'} "
-                                     f"reading {NAME!r}: gates (0-1) and states, {shown} of {units} units")
+        diagnostics.plot_gates(
+            records,
+            path,
+            labels=labels,
+            max_units=shown,
+            title=f"{cell_name.upper() if cell_name != 'peephole' else 'Peephole LSTM'} "
+            f"reading {NAME!r}: gates (0-1) and states, {shown} of {units} units",
+        )
         print(f"  wrote {path}")
         results[f"plot_{cell_name}"] = path
 
@@ -139,8 +154,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #   (blending). The share printed below is that fraction of near-0/near-1
     #   values for this name; it depends on the cell, its size and its
     #   training, and is not a measure of quality.
-    print("\nshare of gate values below 0.1 or above 0.9:",
-          {name: round(value, 3) for name, value in results["saturated"].items()})
+    print(
+        "\nshare of gate values below 0.1 or above 0.9:",
+        {name: round(value, 3) for name, value in results["saturated"].items()},
+    )
     return results
 
 

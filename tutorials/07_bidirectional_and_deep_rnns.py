@@ -71,8 +71,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     epochs = 6 if fast else 20
     units = 16 if fast else 32
     ceiling = (1 / 3) * (T - 1) / T + 1 / T
-    print(f"{len(train[0])} training sentences of {T} words; a left-to-right model can reach at most "
-          f"{ceiling:.3f} accuracy")
+    print(
+        f"{len(train[0])} training sentences of {T} words; a left-to-right model can reach at most "
+        f"{ceiling:.3f} accuracy"
+    )
     print(f"example: words {train[0][0].tolist()}\n         tags  {train[1][0].tolist()}")
 
     # ## Four models from one named config
@@ -92,10 +94,17 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     histories, accuracies, parameters = {}, {}, {}
     for name, overrides in variants.items():
         keras.utils.set_random_seed(seed)
-        model = seqzoo.build("lstm_bi_tagger", **{
-            "inputs.vocab_size": 4 + WORDS, "inputs.embedding_dim": 8, "outputs.size": TAGS,
-            "backbone.units": units, "optimizer.learning_rate": 1e-2, **overrides,
-        })
+        model = seqzoo.build(
+            "lstm_bi_tagger",
+            **{
+                "inputs.vocab_size": 4 + WORDS,
+                "inputs.embedding_dim": 8,
+                "outputs.size": TAGS,
+                "backbone.units": units,
+                "optimizer.learning_rate": 1e-2,
+                **overrides,
+            },
+        )
         history = model.fit(*train, validation_data=test, batch_size=128 if fast else 64, epochs=epochs, verbose=0)
         histories[name] = history.history["val_accuracy"]
         accuracies[name] = float(model.evaluate(*test, verbose=0, return_dict=True)["accuracy"])
@@ -121,20 +130,32 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         task = seqzoo.load_task("chorales_harmony", data_dir=data_dir)
         for name, bidirectional in (("unidirectional", False), ("bidirectional", True)):
             keras.utils.set_random_seed(seed)
-            run = seqzoo.train("lstm_bi_harmonizer", task, epochs=10, verbose=0,
-                               out=os.path.join(out, "runs", f"07_harmony_{name}"),
-                               **{"backbone.bidirectional": bidirectional})
+            run = seqzoo.train(
+                "lstm_bi_harmonizer",
+                task,
+                epochs=10,
+                verbose=0,
+                out=os.path.join(out, "runs", f"07_harmony_{name}"),
+                **{"backbone.bidirectional": bidirectional},
+            )
             metrics = seqzoo.evaluate(run, data_dir=data_dir)
             harmony[name] = metrics["token_accuracy"]
-            print(f"  chorales_harmony, {name:15}: bass accuracy {metrics['token_accuracy']:.3f} "
-                  f"(always the most frequent bass note: {metrics['majority_baseline']:.3f})")
+            print(
+                f"  chorales_harmony, {name:15}: bass accuracy {metrics['token_accuracy']:.3f} "
+                f"(always the most frequent bass note: {metrics['majority_baseline']:.3f})"
+            )
         results["harmony_accuracy"] = harmony
 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [3, 2]})
     for name, values in histories.items():
-        axes[0].plot(range(1, len(values) + 1), values, marker="o" if name.startswith("1") else "^",
-                     markersize=8 if name.startswith("1") else 5,
-                     linestyle="--" if "unidirectional" in name else "-", label=name)
+        axes[0].plot(
+            range(1, len(values) + 1),
+            values,
+            marker="o" if name.startswith("1") else "^",
+            markersize=8 if name.startswith("1") else 5,
+            linestyle="--" if "unidirectional" in name else "-",
+            label=name,
+        )
     for axis in axes:
         axis.axhline(ceiling, color="red", linestyle=":", label="best possible left to right")
         axis.axhline(1 / 3, color="gray", linestyle=":", label="chance (1/3)")
@@ -144,11 +165,15 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     axes[0].set_title("tag<t> = (x<t> + x<t+1>) mod 3: learning curves", fontsize=10)
     axes[0].legend(fontsize=8)
     names = list(accuracies)
-    bars = axes[1].bar(range(len(names)), [accuracies[n] for n in names],
-                       color=["C0", "C1", "C2", "C3"])
+    bars = axes[1].bar(range(len(names)), [accuracies[n] for n in names], color=["C0", "C1", "C2", "C3"])
     for bar, name in zip(bars, names):
-        axes[1].text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 0.01, f"{accuracies[name]:.2f}",
-                     ha="center", fontsize=9)
+        axes[1].text(
+            bar.get_x() + bar.get_width() / 2,
+            bar.get_height() + 0.01,
+            f"{accuracies[name]:.2f}",
+            ha="center",
+            fontsize=9,
+        )
     axes[1].set_xticks(range(len(names)))
     axes[1].set_xticklabels([n.replace(", ", "\n") for n in names], fontsize=8)
     axes[1].set_ylim(0, 1.1)

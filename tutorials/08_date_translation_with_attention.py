@@ -17,7 +17,6 @@ The full mode trains for about ten minutes on a 2-core CPU.
 """
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -46,8 +45,7 @@ EXAMPLES = [
 
 def epochs_run(run):
     """How many epochs a run folder's `history.csv` records (early stopping may end a run sooner)."""
-    with open(os.path.join(run, "history.csv")) as file:
-        return len(file.read().strip().splitlines()) - 1
+    return len(seqzoo.RunFolder(run).history())
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
@@ -62,11 +60,15 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # `faker` and `babel` too). The encoder reads the locale and the date,
     # character by character; the decoder writes "YYYY-MM-DD" and EOS.
     # Fast mode trains on the first 3,000 of the 20,000 training pairs.
-    options = {"splits": {"train": "train[:3000]", "validation": "validation[:300]", "test": "test[:300]"}} if fast else {}
+    options = (
+        {"splits": {"train": "train[:3000]", "validation": "validation[:300]", "test": "test[:300]"}} if fast else {}
+    )
     task = seqzoo.load_task("dates", data_dir=data_dir, **options)
     spec = task.model_spec()
-    print(f"{task.description}\n  source vocabulary {spec['inputs']['vocab_size']} ids, "
-          f"target vocabulary {spec['targets']['vocab_size']} ids")
+    print(
+        f"{task.description}\n  source vocabulary {spec['inputs']['vocab_size']} ids, "
+        f"target vocabulary {spec['targets']['vocab_size']} ids"
+    )
     for example in task.raw("train").take(3).as_numpy_iterator():
         print(f"  {example['locale'].decode()} {example['human'].decode()!r:34} -> {example['iso'].decode()}")
 
@@ -89,23 +91,24 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     units, epochs = (16, 2) if fast else (64, 15)
     run = os.path.join(out, "runs", "08_dates")
     shutil.rmtree(run, ignore_errors=True)
-    run = seqzoo.train("lstm_seq2seq_attention", task, epochs=epochs, batch_size=64, out=run, verbose=0,
-                       **{"backbone.units": units})
-    with open(os.path.join(run, "metrics.json")) as file:
-        metrics = json.load(file)
-    print(f"\ntrained {units} units per direction for {epochs_run(run)} epochs (at most {epochs}): test token accuracy "
-          f"{metrics['accuracy']:.3f} (teacher forced), exact match of greedy translations "
-          f"{metrics['exact_match']:.3f}")
+    run = seqzoo.train(
+        "lstm_seq2seq_attention", task, epochs=epochs, batch_size=64, out=run, verbose=0, **{"backbone.units": units}
+    )
+    metrics = seqzoo.RunFolder(run).metrics()
+    print(
+        f"\ntrained {units} units per direction for {epochs_run(run)} epochs (at most {epochs}): test token accuracy "
+        f"{metrics['accuracy']:.3f} (teacher forced), exact match of greedy translations "
+        f"{metrics['exact_match']:.3f}"
+    )
 
     # ## Translating
     #
     # `seqzoo.generate` decodes greedily for an encoder-decoder: the decoder
     # is fed BOS, then each character it wrote, until EOS.
-    model = keras.saving.load_model(os.path.join(run, "model.keras"))
+    model = seqzoo.RunFolder(run).load_model()
     task.load_vocabularies(run)
     translations = [
-        seqzoo.generate(model, task=task, source=human, context=locale, max_length=12)[0]
-        for locale, human in EXAMPLES
+        seqzoo.generate(model, task=task, source=human, context=locale, max_length=12)[0] for locale, human in EXAMPLES
     ]
     for (locale, human), iso in zip(EXAMPLES, translations):
         print(f"  {locale} {human!r:28} -> {iso}")
@@ -119,8 +122,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # and each row still sums to 1 over the real characters.
     source_vocabulary = task.vocabularies["source"]
     target_vocabulary = task.vocabularies["target"]
-    sources = [source_vocabulary.encode([t.decode() for t in tokenize(f"{locale} {human}", "chars").numpy()])
-               for locale, human in EXAMPLES]
+    sources = [
+        source_vocabulary.encode([t.decode() for t in tokenize(f"{locale} {human}", "chars").numpy()])
+        for locale, human in EXAMPLES
+    ]
     targets = [[BOS_ID] + target_vocabulary.encode(list(iso)) for iso in translations]
     width, height = max(map(len, sources)), max(map(len, targets))
     batch = {
@@ -133,10 +138,12 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     for index, (source, target) in enumerate(zip(sources, targets)):
         rows = scores[index, : len(target)]
         row_sums.append(rows[:, : len(source)].sum(axis=-1))
-        padding_mass.append(float(rows[:, len(source):].sum()) if len(source) < width else 0.0)
+        padding_mass.append(float(rows[:, len(source) :].sum()) if len(source) < width else 0.0)
     row_sums = np.concatenate(row_sums)
-    print(f"  every row sums to 1 over the real source characters: min {row_sums.min():.6f}, "
-          f"max {row_sums.max():.6f}; weight on padding: {max(padding_mass):.1e}")
+    print(
+        f"  every row sums to 1 over the real source characters: min {row_sums.min():.6f}, "
+        f"max {row_sums.max():.6f}; weight on padding: {max(padding_mass):.1e}"
+    )
 
     maps, source_labels, target_labels, titles = [], [], [], []
     for index, (locale, human) in enumerate(EXAMPLES):
@@ -146,7 +153,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         maps.append(scores[index, : len(reads), : len(source_labels[-1])])
         titles.append(f"{locale} {human!r} -> {translations[index]}")
     path = diagnostics.plot_attention(
-        maps, os.path.join(out, "08_attention.png"), source_labels, target_labels,
+        maps,
+        os.path.join(out, "08_attention.png"),
+        source_labels,
+        target_labels,
         title="Attention weights α<t, t'> while writing each ISO character (rows: decoder reads → writes)",
         titles=titles,
     )

@@ -19,7 +19,6 @@ use from music21's corpus (no download); fast mode uses its `small` config
 """
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -51,8 +50,7 @@ def parse_back(midi_path):
 
 def epochs_run(run):
     """How many epochs a run folder's `history.csv` records (early stopping may end a run sooner)."""
-    with open(os.path.join(run, "history.csv")) as file:
-        return len(file.read().strip().splitlines()) - 1
+    return len(seqzoo.RunFolder(run).history())
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
@@ -72,8 +70,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     task = seqzoo.load_task("chorales", data_dir=data_dir, **options)
     vocabulary = task.prepare().vocabularies["inputs"]
     sizes = {split: sum(1 for _ in task.raw(split)) for split in ("train", "validation", "test")}
-    print(f"{task.description}\n  chorales per split: {sizes}; {len(vocabulary.tokens)} tokens "
-          f"(pitches and 0 for rest): {sorted(int(t) for t in vocabulary.tokens)}")
+    print(
+        f"{task.description}\n  chorales per split: {sizes}; {len(vocabulary.tokens)} tokens "
+        f"(pitches and 0 for rest): {sorted(int(t) for t in vocabulary.tokens)}"
+    )
 
     # ## The model: lstm_music
     #
@@ -84,10 +84,8 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     epochs = 10 if fast else 25
     run = os.path.join(out, "runs", "09_chorales")
     shutil.rmtree(run, ignore_errors=True)
-    run = seqzoo.train("lstm_music", task, epochs=epochs, batch_size=8, out=run, verbose=0, patience=8,
-                       **overrides)
-    with open(os.path.join(run, "metrics.json")) as file:
-        metrics = json.load(file)
+    run = seqzoo.train("lstm_music", task, epochs=epochs, batch_size=8, out=run, verbose=0, patience=8, **overrides)
+    metrics = seqzoo.RunFolder(run).metrics()
     # A held note repeats its pitch step after step, so "the same pitch as
     # the step before" is already right most of the time: the baseline that
     # the accuracy has to beat.
@@ -97,9 +95,11 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         repeats += int((fed[1:] == y[1:]).sum())  # Predict y<t> = y<t-1>.
         steps += len(y)
     metrics["repeat_baseline"] = repeats / steps
-    print(f"\ntrained {epochs_run(run)} epochs (at most {epochs}): test accuracy {metrics['accuracy']:.3f} "
-          f"(next sixteenth's pitch; repeating the previous pitch: {metrics['repeat_baseline']:.3f}), "
-          f"perplexity {metrics['perplexity']:.2f}")
+    print(
+        f"\ntrained {epochs_run(run)} epochs (at most {epochs}): test accuracy {metrics['accuracy']:.3f} "
+        f"(next sixteenth's pitch; repeating the previous pitch: {metrics['repeat_baseline']:.3f}), "
+        f"perplexity {metrics['perplexity']:.2f}"
+    )
 
     # Fast mode's model (10 epochs on 24 chorales) stays below that
     # baseline. The full mode's (25 epochs on 286 chorales) reached 0.837
@@ -113,7 +113,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # temperature below 1 keeps it closer to the likeliest continuations.
     # `top_p` keeps only the smallest set of pitches whose probability reaches
     # p (nucleus sampling), which removes the unlikely wrong notes.
-    model = keras.saving.load_model(os.path.join(run, "model.keras"))
+    model = seqzoo.RunFolder(run).load_model()
     task.load_vocabularies(run)
     length = 64 if fast else 128  # Sixteenth notes: four (eight) bars of 4/4.
     melodies = {}
@@ -121,8 +121,9 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # A chorale ends on a long held note, so a sample may also end early
     # (write EOS) after one: draw four melodies per mode and keep the longest.
     for index, mode in enumerate(("major", "minor")):
-        texts = seqzoo.generate(model, task=task, condition=mode, num=4, temperature=0.8, top_p=0.95,
-                                seed=seed + index, max_length=length)
+        texts = seqzoo.generate(
+            model, task=task, condition=mode, num=4, temperature=0.8, top_p=0.95, seed=seed + index, max_length=length
+        )
         candidates = [[int(token) for token in text.split()] for text in texts]
         melodies[mode] = max(candidates, key=len)
         print(f"  {mode}: drew melodies of {[len(c) for c in candidates]} sixteenths, kept the longest")
@@ -133,8 +134,17 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     opening = [int(p) for p in example["soprano"][:32]]
     mode = task.condition_names()[int(example["mode"])]
     prefix = " ".join(str(p) for p in opening)
-    text = seqzoo.generate(model, task=task, condition=mode, prefix=prefix, num=1, temperature=0.8, top_p=0.95,
-                           seed=seed, max_length=length)[0]
+    text = seqzoo.generate(
+        model,
+        task=task,
+        condition=mode,
+        prefix=prefix,
+        num=1,
+        temperature=0.8,
+        top_p=0.95,
+        seed=seed,
+        max_length=length,
+    )[0]
     melodies["continuation"] = [int(token) for token in text.split()]
     print(f"  continuing {example['id'].decode()} ({mode}) from its first {len(opening)} steps")
 
@@ -147,28 +157,33 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # could.) Reading the MIDI back with music21 gives the same notes.
     checks = {}
     for name, pitches in melodies.items():
-        midi, musicxml = music.write_melody(pitches, os.path.join(out, f"09_melody_{name}"
-                                                                       if name != "continuation" else
-                                                                       "09_continuation"))
+        midi, musicxml = music.write_melody(
+            pitches, os.path.join(out, f"09_melody_{name}" if name != "continuation" else "09_continuation")
+        )
         expected = [(pitch, steps * music.STEP) for pitch, steps in music.melody_runs(pitches) if pitch != 0]
         parsed = parse_back(midi)
         checks[name] = {"expected": expected, "parsed": parsed, "midi": midi, "musicxml": musicxml}
         names = " ".join(music21.pitch.Pitch(midi=p).nameWithOctave for p, _ in expected[:12])
-        print(f"  {name:12}: {len(pitches)} steps, {len(expected)} notes ({names} ...) -> {midi}; "
-              f"read back: {len(parsed)} notes, same pitches and lengths: {parsed == expected}")
+        print(
+            f"  {name:12}: {len(pitches)} steps, {len(expected)} notes ({names} ...) -> {midi}; "
+            f"read back: {len(parsed)} notes, same pitches and lengths: {parsed == expected}"
+        )
 
     # ## A piano roll
     figure, axes = plt.subplots(4, 1, figsize=(12, 9), sharex=True)
     real = [int(p) for p in example["soprano"][: len(opening) + length]]
-    rolls = [("Bach: " + example["id"].decode() + f" ({mode})", real, None),
-             ("generated, major", melodies["major"], None),
-             ("generated, minor", melodies["minor"], None),
-             ("Bach's first 2 bars, then the model", melodies["continuation"], len(opening))]
+    rolls = [
+        ("Bach: " + example["id"].decode() + f" ({mode})", real, None),
+        ("generated, major", melodies["major"], None),
+        ("generated, minor", melodies["minor"], None),
+        ("Bach's first 2 bars, then the model", melodies["continuation"], len(opening)),
+    ]
     every = [p for _, pitches, _ in rolls for p in pitches if p]
     low, high = (min(every) - 2, max(every) + 2) if every else (55, 85)
     for axis, (title, pitches, split) in zip(axes, rolls):
-        for start, (pitch, steps) in zip(np.cumsum([0] + [s for _, s in music.melody_runs(pitches)])[:-1],
-                                         music.melody_runs(pitches)):
+        for start, (pitch, steps) in zip(
+            np.cumsum([0] + [s for _, s in music.melody_runs(pitches)])[:-1], music.melody_runs(pitches)
+        ):
             if pitch:
                 color = "tab:gray" if split is not None and start < split else "tab:blue"
                 axis.add_patch(plt.Rectangle((start, pitch - 0.4), steps - 0.1, 0.8, color=color))

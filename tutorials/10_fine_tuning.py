@@ -16,8 +16,6 @@ It prints the weights' story and the test losses, and writes
 """
 
 import argparse
-import csv
-import json
 import os
 import shutil
 import sys
@@ -33,7 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import seqzoo
-from seqzoo.training import fine_tune_model
+from seqzoo.training import transfer_weights
 
 
 def weights_difference(first, second, layer="backbone"):
@@ -46,13 +44,11 @@ def weights_difference(first, second, layer="backbone"):
 
 def read_metrics(run):
     """The test metrics that `seqzoo.train` wrote (`seqzoo.evaluate(run)` computes them again)."""
-    with open(os.path.join(run, "metrics.json")) as file:
-        return json.load(file)
+    return seqzoo.RunFolder(run).metrics()
 
 
 def read_history(run):
-    with open(os.path.join(run, "history.csv")) as file:
-        return [float(row["val_loss"]) for row in csv.DictReader(file)]
+    return [float(row["val_loss"]) for row in seqzoo.RunFolder(run).history()]
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
@@ -73,45 +69,49 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # `seqzoo.train` writes a run folder: the resolved config, the
     # vocabulary, checkpoints, the history, the final model and its test
     # metrics.
-    keras.utils.set_random_seed(seed)
-    source_run = seqzoo.train("gru_char_lm", "names", epochs=source_epochs, out=fresh("10_source_names_lm"),
-                              data_dir=data_dir, verbose=0, **overrides)
-    source = keras.saving.load_model(os.path.join(source_run, "model.keras"))
+    source_run = seqzoo.train(
+        "gru_char_lm",
+        "names",
+        epochs=source_epochs,
+        out=fresh("10_source_names_lm"),
+        data_dir=data_dir,
+        verbose=0,
+        seed=seed,
+        **overrides,
+    )
+    source = seqzoo.RunFolder(source_run).load_model()
     source_metrics = read_metrics(source_run)
-    print(f"source run {source_run}: {source.seqzoo_config['topology']}, test loss "
-          f"{source_metrics['loss']:.3f} nats per character")
+    print(
+        f"source run {source_run}: {source.seqzoo_config['topology']}, test loss "
+        f"{source_metrics['loss']:.3f} nats per character"
+    )
 
     # ## 2. What fine-tuning builds
     #
     # `names_by_gender` is a one-to-many task on the same TFDS dataset: a
     # gender sets the initial state, then the model writes a name. Fine-tuning
-    # fits the source run's config to the new task (the topology becomes
-    # one-to-many, with a condition embedding and layers that turn it into
-    # a<0>), reuses the source's character vocabulary so that ids keep their
-    # meaning, and copies every layer whose name and weight shapes match: the
-    # embedding, the GRU backbone and the softmax head. The new layers start
-    # from random weights.
+    # builds the model you name (here the same `gru_char_lm`, fitted to the
+    # new task: the topology becomes one-to-many, with a condition embedding
+    # and layers that turn it into a<0>), reuses the source's character
+    # vocabulary so that ids keep their meaning, and copies every layer whose
+    # name and weight shapes match: the embedding, the GRU backbone and the
+    # softmax head. The new layers start from random weights. This is what
+    # `seqzoo.train(..., from_run=run)` does; here by hand, to look at it.
     task = seqzoo.load_task("names_by_gender", data_dir=data_dir)
-    start = fine_tune_model(source_run, task)
-    copied, new = [], []
-    for layer in start.layers:
-        if not layer.weights:
-            continue
-        try:
-            old = source.get_layer(layer.name)
-            same = all(np.array_equal(a, b) for a, b in zip(old.get_weights(), layer.get_weights()))
-        except ValueError:
-            same = False
-        (copied if same else new).append(layer.name)
+    source_vocabulary = seqzoo.RunFolder(source_run).vocabularies()["inputs"]
+    task.use_vocabularies({**task.prepare().vocabularies, "inputs": source_vocabulary})
+    start = seqzoo.build("gru_char_lm", task=task, **overrides)
+    transfer = transfer_weights(source, start, source_run)
+    copied, new = transfer.copied, list(transfer.skipped)
     start_difference = weights_difference(start, source)
     print(f"\nfine-tuned model before training: topology {start.seqzoo_config['topology']}")
     print(f"  copied from the source: {copied}")
-    print(f"  new: {new}")
+    print(f"  new: {new}  ({'; '.join(sorted(set(transfer.skipped.values())))})")
     print(f"  backbone weights vs the source's: max |difference| = {start_difference:.1e}")
 
     # ## 3. Fine-tune, frozen and unfrozen, and train from scratch
     #
-    # `seqzoo.train(..., from_run=run)` does the above and trains;
+    # `seqzoo.train(name, task, from_run=run)` does the above and trains;
     # `freeze_backbone=True` keeps the recurrent layers fixed and trains only
     # the rest (the condition layers, the embedding and the head). The
     # baseline is the conditioned model `gru_conditioned_char_lm`, of the
@@ -126,27 +126,43 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         "fine-tuned": float(start.evaluate(validation, verbose=0, return_dict=True)["loss"]),
         "from scratch": float(scratch_start.evaluate(validation, verbose=0, return_dict=True)["loss"]),
     }
-    print(f"  validation loss before training: fine-tuned start {before['fine-tuned']:.3f}, "
-          f"random start {before['from scratch']:.3f} (uniform over {len(task.vocabularies['inputs'])} "
-          f"ids: {np.log(len(task.vocabularies['inputs'])):.3f})")
+    print(
+        f"  validation loss before training: fine-tuned start {before['fine-tuned']:.3f}, "
+        f"random start {before['from scratch']:.3f} (uniform over {len(task.vocabularies['inputs'])} "
+        f"ids: {np.log(len(task.vocabularies['inputs'])):.3f})"
+    )
     results["loss_before"] = before
     trained = {}
     for name, kwargs in (
         ("frozen", {"from_run": source_run, "freeze_backbone": True}),
         ("unfrozen", {"from_run": source_run}),
     ):
-        keras.utils.set_random_seed(seed)
-        trained[name] = seqzoo.train(None, "names_by_gender", epochs=epochs, out=fresh(f"10_finetuned_{name}"),
-                                     data_dir=data_dir, verbose=0, **kwargs)
-    keras.utils.set_random_seed(seed)
-    trained["from scratch"] = seqzoo.train("gru_conditioned_char_lm", "names_by_gender", epochs=epochs,
-                                           out=fresh("10_from_scratch"), data_dir=data_dir, verbose=0,
-                                           **{**overrides, "inputs.embedding_dim": 32})
+        trained[name] = seqzoo.train(
+            "gru_char_lm",
+            "names_by_gender",
+            epochs=epochs,
+            out=fresh(f"10_finetuned_{name}"),
+            data_dir=data_dir,
+            verbose=0,
+            seed=seed,
+            **kwargs,
+            **overrides,
+        )
+    trained["from scratch"] = seqzoo.train(
+        "gru_conditioned_char_lm",
+        "names_by_gender",
+        epochs=epochs,
+        out=fresh("10_from_scratch"),
+        data_dir=data_dir,
+        verbose=0,
+        seed=seed,
+        **{**overrides, "inputs.embedding_dim": 32},
+    )
 
     results["backbone_change"], results["test_loss"] = {}, {}
     print(f"\nafter {epochs} epoch(s) on names_by_gender:")
     for name, run in trained.items():
-        model = keras.saving.load_model(os.path.join(run, "model.keras"))
+        model = seqzoo.RunFolder(run).load_model()
         metrics = read_metrics(run)
         results["test_loss"][name] = metrics["loss"]
         line = f"  {name:12} test loss {metrics['loss']:.3f}, perplexity {metrics['perplexity']:.2f}"
@@ -175,8 +191,9 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         for axis in axes:
             axis.plot(range(len(values)), values, marker=marker, linestyle=line, label=name)
     for axis in axes:
-        axis.axhline(source_metrics["loss"], color="gray", linestyle=":",
-                     label="source language model (no gender), test")
+        axis.axhline(
+            source_metrics["loss"], color="gray", linestyle=":", label="source language model (no gender), test"
+        )
         axis.set_xlabel("epochs on names_by_gender (0: before training)")
         axis.set_xticks(range(epochs + 1))
         axis.legend(fontsize=8)

@@ -49,8 +49,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # searches the number of units and the learning rate (log-uniform, as
     # the course recommends for learning rates: 1e-4 is as far from 1e-3 as
     # 1e-3 from 1e-2).
-    config = seqzoo.get_config("gru_uni", task="japanese_vowels" if data_dir is None else
-                               seqzoo.load_task("japanese_vowels", data_dir=data_dir))
+    config = seqzoo.get_config(
+        "gru_uni",
+        task="japanese_vowels" if data_dir is None else seqzoo.load_task("japanese_vowels", data_dir=data_dir),
+    )
     print("gru_uni's search space:")
     for key, spec in config["search"].items():
         print(f"  {key}: {spec} (default {config[key.split('.')[0]][key.split('.')[1]]})")
@@ -64,8 +66,18 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     max_trials, epochs = (3, 2) if fast else (20, 20)
     sweep = os.path.join(out, "runs", "11_sweep")
     shutil.rmtree(sweep, ignore_errors=True)
-    result = seqzoo.tune("gru_uni", "japanese_vowels", tuner="random", max_trials=max_trials, epochs=epochs,
-                         objective="val_accuracy", out=sweep, data_dir=data_dir, seed=seed, verbose=0)
+    result = seqzoo.tune(
+        "gru_uni",
+        "japanese_vowels",
+        tuner="random",
+        max_trials=max_trials,
+        epochs=epochs,
+        objective="val_accuracy",
+        out=sweep,
+        data_dir=data_dir,
+        seed=seed,
+        verbose=0,
+    )
 
     # ## Reading the results
     #
@@ -75,8 +87,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # `results.csv` and `results.md` in the sweep folder.
     print(f"\n{len(result.rows)} trials, objective {result.objective} ({result.direction}); best first:")
     for row in result.rows:
-        print(f"  trial {row['trial']}: {row['score']:.3f} with {row['backbone.units']} units, "
-              f"learning rate {row['optimizer.learning_rate']:.2e}")
+        print(
+            f"  trial {row['trial']}: {row['score']:.3f} with {row['backbone.units']} units, "
+            f"learning rate {row['optimizer.learning_rate']:.2e}"
+        )
 
     # Three questions to ask of a sweep:
     #
@@ -89,8 +103,9 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #    of the score's variance each one explains (the squared correlation
     #    with the value, on a log scale for log-sampled ones; for choices, the
     #    share of the variance between groups of equal value). With a handful
-    #    of trials every hyperparameter "explains" most of it: the fast mode's
-    #    3 trials cannot tell the two apart; the full mode's 20 can.
+    #    of trials every hyperparameter "explains" most of it, so it says
+    #    nothing (an empty dict) from fewer than 8 finished trials: the fast
+    #    mode's 3 cannot tell the two apart; the full mode's 20 can.
     # 3. Does the best lie at the edge of the range? Then the range is too
     #    small: widen it and search again.
     hypermodel = tuning.HyperModel("gru_uni", "japanese_vowels", data_dir=data_dir)
@@ -99,13 +114,19 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     print(f"\nshare of the score's variance explained: { {k: round(v, 2) for k, v in importance.items()} }")
     best = result.best
     scores = [row["score"] for row in result.rows if row["rank"] != ""]
-    print(f"best: trial {best['trial']}, {result.objective} {best['score']:.3f} "
-          f"(median of the trials {np.median(scores):.3f}); one of the {validation_size} validation utterances "
-          f"is worth {1 / validation_size:.3f}")
+    print(
+        f"best: trial {best['trial']}, {result.objective} {best['score']:.3f} "
+        f"(median of the trials {np.median(scores):.3f}); one of the {validation_size} validation utterances "
+        f"is worth {1 / validation_size:.3f}"
+    )
     low, high = config["search"]["optimizer.learning_rate"]["float"]
-    edge = min(abs(np.log10(best["optimizer.learning_rate"] / low)), abs(np.log10(high / best["optimizer.learning_rate"])))
-    print(f"the best learning rate {best['optimizer.learning_rate']:.2e} is {edge:.2f} decades from the edge of "
-          f"[{low:g}, {high:g}]")
+    edge = min(
+        abs(np.log10(best["optimizer.learning_rate"] / low)), abs(np.log10(high / best["optimizer.learning_rate"]))
+    )
+    print(
+        f"the best learning rate {best['optimizer.learning_rate']:.2e} is {edge:.2f} decades from the edge of "
+        f"[{low:g}, {high:g}]"
+    )
 
     # ## The best run
     #
@@ -126,8 +147,18 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #
     # Running the same sweep again finds the finished trials in the folder and
     # trains nothing new:
-    again = seqzoo.tune("gru_uni", "japanese_vowels", tuner="random", max_trials=max_trials, epochs=epochs,
-                        objective="val_accuracy", out=sweep, data_dir=data_dir, seed=seed, verbose=0)
+    again = seqzoo.tune(
+        "gru_uni",
+        "japanese_vowels",
+        tuner="random",
+        max_trials=max_trials,
+        epochs=epochs,
+        objective="val_accuracy",
+        out=sweep,
+        data_dir=data_dir,
+        seed=seed,
+        verbose=0,
+    )
     print(f"resumed: {len(again.rows)} trials, the same best trial {again.best['trial']}")
 
     # `seqzoo.tune` drew `results.png` (score per trial, and the score against
@@ -139,8 +170,14 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     units = [row["backbone.units"] for row in finished]
     accuracy = [row["score"] for row in finished]
     points = axes[0].scatter(rates, accuracy, c=np.log2(units), cmap="viridis", s=60)
-    axes[0].scatter([best["optimizer.learning_rate"]], [best["score"]], s=200, facecolors="none",
-                    edgecolors="red", label="best trial")
+    axes[0].scatter(
+        [best["optimizer.learning_rate"]],
+        [best["score"]],
+        s=200,
+        facecolors="none",
+        edgecolors="red",
+        label="best trial",
+    )
     axes[0].set_xscale("log")
     axes[0].set_xlim(low / 1.5, high * 1.5)
     for edge_value in (low, high):

@@ -78,29 +78,37 @@ def encoder_decoder(backbone, inputs, targets, attention=None, decoder=None, nam
         "decoder_inputs"}` and logits `(batch, Ty, vocab_size)`.
     """
     if attention not in (None,) + ATTENTION_TYPES:
-        raise ValueError(
-            f"Received attention={attention!r}; allowed: None, {', '.join(ATTENTION_TYPES)}."
-        )
+        raise ValueError(f"Received attention={attention!r}; allowed: None, {', '.join(ATTENTION_TYPES)}.")
     decoder_args = decoder_backbone(backbone, decoder)
-    source, x = sequence_input(inputs, "inputs")
+    source, x, source_encoder = sequence_input(inputs, "inputs")
     encoder = RecurrentStack(**backbone, return_sequences=True, return_state=True, name="encoder")
     memory, *states = encoder(x)
-    target_tokens, y = sequence_input(targets, "decoder_inputs")
-    a = RecurrentStack(**decoder_args, return_sequences=True, name="decoder")(
-        y, initial_state=decoder_initial_state(encoder, states)
-    )
+    target_tokens, y, token_encoder = sequence_input(targets, "decoder_inputs")
+    stack = RecurrentStack(**decoder_args, return_sequences=True, name="decoder")
+    a = stack(y, initial_state=decoder_initial_state(encoder, states))
+    parts = {"token_encoder": token_encoder, "stack": stack, "source_encoder": source_encoder, "encoder": encoder}
     if attention:
-        a = attend(a, memory, attention, decoder_args["units"])
-    logits = output_head({"type": "classes", "size": targets["vocab_size"]})(a)
-    return SeqzooModel({"inputs": source, "decoder_inputs": target_tokens}, logits, name=name)
+        a, attention_parts = attend(a, memory, attention, decoder_args["units"])
+        parts.update(attention_parts)
+    head = output_head({"type": "classes", "size": targets["vocab_size"]})
+    logits = head(a)
+    parts["head"] = head
+    return SeqzooModel({"inputs": source, "decoder_inputs": target_tokens}, logits, name=name, parts=parts)
 
 
 def attend(a, memory, attention, width):
-    """Joins each decoder output a<t> with its attention context over `memory`."""
+    """Joins each decoder output a<t> with its attention context over `memory`.
+
+    Returns:
+        `(a, parts)`: the combined outputs, and the layers by role
+        (`memory_projection` or `None`, `attention`, `attention_combine`).
+    """
+    projection = None
     if memory.shape[-1] != width:
-        memory = keras.layers.Dense(width, use_bias=False, name="memory_projection")(memory)
+        projection = keras.layers.Dense(width, use_bias=False, name="memory_projection")
+        memory = projection(memory)
     layer = (keras.layers.Attention if attention == "dot" else keras.layers.AdditiveAttention)(name="attention")
     context = layer([a, memory])
-    return keras.layers.Dense(width, activation="tanh", name="attention_combine")(
-        keras.layers.Concatenate()([a, context])
-    )
+    combine = keras.layers.Dense(width, activation="tanh", name="attention_combine")
+    a = combine(keras.layers.Concatenate()([a, context]))
+    return a, {"memory_projection": projection, "attention": layer, "attention_combine": combine}

@@ -18,21 +18,22 @@ def sequence_input(spec, name):
         name: the input's name.
 
     Returns:
-        `(input, x)`: the `keras.Input` and the `(batch, T, features)`
-        tensor, masked where the sequence is padded.
+        `(input, x, layer)`: the `keras.Input`, the `(batch, T, features)`
+        tensor, masked where the sequence is padded, and the layer that made
+        it from the input (a generative model records it among its parts).
     """
     length = spec.get("max_length")
     if spec["type"] == "features":
         inputs = keras.Input((length, spec["dim"]), name=name)
-        return inputs, keras.layers.Masking(0.0, name=f"{name}_masking")(inputs)
-    inputs = keras.Input((length,), dtype="int32", name=name)
-    return inputs, token_encoder(spec, name)(inputs)
+        layer = keras.layers.Masking(0.0, name=f"{name}_masking")
+    else:
+        inputs = keras.Input((length,), dtype="int32", name=name)
+        layer = token_encoder(spec, name)
+    return inputs, layer(inputs), layer
 
 
 def token_encoder(spec, name):
     """The layer that maps token ids to vectors: an `Embedding` or `OneHot`."""
     if spec["type"] == "one_hot":
         return OneHot(spec["vocab_size"], name=f"{name}_one_hot")
-    return keras.layers.Embedding(
-        spec["vocab_size"], spec["embedding_dim"], mask_zero=True, name=f"{name}_embedding"
-    )
+    return keras.layers.Embedding(spec["vocab_size"], spec["embedding_dim"], mask_zero=True, name=f"{name}_embedding")

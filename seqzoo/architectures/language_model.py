@@ -11,7 +11,7 @@ def language_model(backbone, inputs, name="language_model"):
 
     Fed y<1..T-1> (starting with the start token), it outputs the logits of
     y<2..T> at every step. Sampling from it token by token writes novel
-    sequences (see `seqzoo.decoding`).
+    sequences (see `seqzoo.inference.decoding`).
 
     Args:
         backbone: the `RecurrentStack` arguments; must be unidirectional.
@@ -27,7 +27,9 @@ def language_model(backbone, inputs, name="language_model"):
             "A language model predicts each token from the ones before it, so "
             "its backbone cannot be bidirectional (received bidirectional=True)."
         )
-    tokens, x = sequence_input(inputs, "inputs")
-    a = RecurrentStack(**backbone, return_sequences=True, name="backbone")(x)
-    logits = output_head({"type": "classes", "size": inputs["vocab_size"]})(a)
-    return SeqzooModel(tokens, logits, name=name)
+    tokens, x, token_encoder = sequence_input(inputs, "inputs")
+    stack = RecurrentStack(**backbone, return_sequences=True, name="backbone")
+    head = output_head({"type": "classes", "size": inputs["vocab_size"]})
+    logits = head(stack(x))
+    parts = {"token_encoder": token_encoder, "stack": stack, "head": head}
+    return SeqzooModel(tokens, logits, name=name, parts=parts)

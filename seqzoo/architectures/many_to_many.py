@@ -22,6 +22,6 @@ def many_to_many(backbone, inputs, outputs, name="many_to_many"):
         An uncompiled `SeqzooModel`: `(batch, T)` or `(batch, T, dim)` in,
         `(batch, T, size)` out.
     """
-    sequence, x = sequence_input(inputs, "inputs")
+    sequence, x, _ = sequence_input(inputs, "inputs")
     a = RecurrentStack(**backbone, return_sequences=True, name="backbone")(x)
     return SeqzooModel(sequence, output_head(outputs)(a), name=name)

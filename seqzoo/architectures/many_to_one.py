@@ -25,6 +25,6 @@ def many_to_one(backbone, inputs, outputs, name="many_to_one"):
     >>> model = many_to_one({"cell": "gru", "units": 8},
     ...     {"type": "features", "dim": 12}, {"type": "classes", "size": 9})
     """
-    sequence, x = sequence_input(inputs, "inputs")
+    sequence, x, _ = sequence_input(inputs, "inputs")
     a = RecurrentStack(**backbone, return_sequences=False, name="backbone")(x)
     return SeqzooModel(sequence, output_head(outputs)(a), name=name)

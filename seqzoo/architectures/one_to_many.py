@@ -36,21 +36,28 @@ def one_to_many(backbone, condition, inputs, name="one_to_many"):
         )
     if condition["type"] == "classes":
         condition_input = keras.Input((), dtype="int32", name="condition")
-        vector = keras.layers.Embedding(condition["size"], backbone["units"], name="condition_embedding")(
-            condition_input
-        )
+        condition_encoder = keras.layers.Embedding(condition["size"], backbone["units"], name="condition_embedding")
+        vector = condition_encoder(condition_input)
     else:
         condition_input = keras.Input((condition["dim"],), name="condition")
-        vector = condition_input
+        condition_encoder, vector = None, condition_input
     stack = RecurrentStack(**backbone, return_sequences=True, name="backbone")
-    initial_state = [
+    initial_layers = [
         [
-            keras.layers.Dense(size, activation="tanh", name=f"initial_state_{layer}_{index}")(vector)
+            keras.layers.Dense(size, activation="tanh", name=f"initial_state_{layer}_{index}")
             for index, size in enumerate(sizes)
         ]
         for layer, sizes in enumerate(stack.state_sizes_per_layer)
     ]
-    tokens, x = sequence_input(inputs, "inputs")
-    a = stack(x, initial_state=initial_state)
-    logits = output_head({"type": "classes", "size": inputs["vocab_size"]})(a)
-    return SeqzooModel({"condition": condition_input, "inputs": tokens}, logits, name=name)
+    initial_state = [[dense(vector) for dense in layers] for layers in initial_layers]
+    tokens, x, token_encoder = sequence_input(inputs, "inputs")
+    head = output_head({"type": "classes", "size": inputs["vocab_size"]})
+    logits = head(stack(x, initial_state=initial_state))
+    parts = {
+        "token_encoder": token_encoder,
+        "stack": stack,
+        "head": head,
+        "condition_encoder": condition_encoder,
+        "initial_state": initial_layers,
+    }
+    return SeqzooModel({"condition": condition_input, "inputs": tokens}, logits, name=name, parts=parts)

@@ -1,6 +1,5 @@
 """Step-wise execution of a generative model: one token in, next-token logits out."""
 
-import keras
 from keras import ops
 
 from seqzoo.architectures.encoder_decoder import decoder_initial_state
@@ -11,9 +10,13 @@ GENERATIVE_TOPOLOGIES = ("language_model", "one_to_many", "encoder_decoder")
 class Stepper:
     """Runs a trained generative `SeqzooModel` one token at a time, in O(1) per token.
 
-    It reuses the model's own layers (token encoder, recurrent stack, attention,
-    head), so a step gives exactly the logits that the full teacher-forced
-    model gives at that position, without re-reading the prefix.
+    It reuses the parts its factory recorded on the model (`model.parts`: the
+    token encoder, recurrent stack, attention, head, and the layers that
+    turn a condition or a source into the first state), so a step gives
+    exactly the logits that the full teacher-forced model gives at that
+    position, without re-reading the prefix. Everything here is `keras.ops`
+    on tensors, so `start` and `next` also run inside a compiled loop
+    (`seqzoo.inference.loop`).
 
     Args:
         model: a `SeqzooModel` built by `language_model`, `one_to_many` or
@@ -34,15 +37,16 @@ class Stepper:
                 f"Received a {self.topology or 'non-seqzoo'} model; step-wise "
                 f"generation needs one of: {', '.join(GENERATIVE_TOPOLOGIES)}."
             )
+        parts = getattr(model, "parts", {})
+        if parts.get("stack") is None:
+            raise ValueError(
+                f"Received model {model.name!r} without recorded generative parts (model.parts); "
+                "build it with a seqzoo factory (seqzoo.build) to generate with it."
+            )
         self.model = model
-        names = {layer.name for layer in model.layers}
-        prefix = "decoder_inputs" if self.topology == "encoder_decoder" else "inputs"
-        self.token_encoder = model.get_layer(
-            f"{prefix}_embedding" if f"{prefix}_embedding" in names else f"{prefix}_one_hot"
-        )
-        self.stack = model.get_layer("decoder" if self.topology == "encoder_decoder" else "backbone")
-        self.head = model.get_layer("head")
-        self.attention = model.get_layer("attention") if "attention" in names else None
+        self.parts = parts
+        self.token_encoder, self.stack, self.head = (parts["token_encoder"], parts["stack"], parts["head"])
+        self.attention, self.combine = parts["attention"], parts["attention_combine"]
 
     def start(self, batch_size=None, condition=None, source=None):
         """The cache before the first token.
@@ -59,40 +63,29 @@ class Stepper:
         if self.topology == "language_model":
             return {"states": self.stack.get_initial_state(batch_size)}
         if self.topology == "one_to_many":
-            return {"states": self._condition_states(condition)}
-        return self._encode(source)
+            return {"states": self.condition_states(condition)}
+        return self.encode(source)
 
-    def _condition_states(self, condition):
-        layer_sizes = self.stack.state_sizes_per_layer
-        outputs = [
-            [self.model.get_layer(f"initial_state_{layer}_{index}").output for index in range(len(sizes))]
-            for layer, sizes in enumerate(layer_sizes)
-        ]
-        if not hasattr(self, "_condition_model"):
-            self._condition_model = keras.Model(self.model.input["condition"], outputs)
-        # A functional model flattens a single output ([[a0]] comes back as one
-        # tensor): regroup its outputs into one list of states per layer.
-        flat = iter(keras.tree.flatten(self._condition_model(ops.convert_to_tensor(condition))))
-        return [[next(flat) for _ in sizes] for sizes in layer_sizes]
+    def condition_states(self, condition):
+        """A one-to-many model's a<0> (and c<0>) per layer, from the condition batch."""
+        encoder = self.parts["condition_encoder"]
+        if encoder is not None:
+            vector = encoder(ops.convert_to_tensor(condition, "int32"))
+        else:
+            vector = ops.convert_to_tensor(condition, "float32")
+        return [[dense(vector) for dense in layer] for layer in self.parts["initial_state"]]
 
-    def _encode(self, source):
-        encoder = self.model.get_layer("encoder")
-        if not hasattr(self, "_encoder_model"):
-            outputs = list(encoder.output)
-            if self.attention is not None:
-                outputs[0] = self.attention.input[1]
-            self._encoder_model = keras.Model(self.model.input["inputs"], outputs)
-        memory, *states = self._encoder_model(ops.convert_to_tensor(source))
+    def encode(self, source):
+        """An encoder-decoder's cache: the decoder's first states and, with attention, the memory and its mask."""
+        source = ops.convert_to_tensor(source)
+        source_encoder, encoder = self.parts["source_encoder"], self.parts["encoder"]
+        mask = source_encoder.compute_mask(source)
+        memory, *states = encoder(source_encoder(source), mask=mask)
         cache = {"states": decoder_initial_state(encoder, states)}
         if self.attention is not None:
-            names = {layer.name for layer in self.model.layers}
-            masker = next(
-                self.model.get_layer(name)
-                for name in ("inputs_embedding", "inputs_one_hot", "inputs_masking")
-                if name in names
-            )
-            cache["memory"] = memory
-            cache["memory_mask"] = masker.compute_mask(ops.convert_to_tensor(source))
+            projection = self.parts["memory_projection"]
+            cache["memory"] = memory if projection is None else projection(memory)
+            cache["memory_mask"] = mask
         return cache
 
     def next(self, tokens, cache):
@@ -107,6 +100,5 @@ class Stepper:
         if self.attention is not None:
             query = ops.expand_dims(a, 1)
             context = self.attention([query, cache["memory"]], mask=[None, cache["memory_mask"]])
-            combine = self.model.get_layer("attention_combine")
-            a = combine(ops.concatenate([query, context], axis=-1))[:, 0]
+            a = self.combine(ops.concatenate([query, context], axis=-1))[:, 0]
         return self.head(a), {**cache, "states": states}

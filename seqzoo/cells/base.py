@@ -9,10 +9,7 @@ from keras import initializers
 from keras import ops
 from keras import regularizers
 
-# Keras's `RNN` layer caches one dropout mask per sequence only for cells that
-# are instances of this mixin; it is not exported under `keras.layers`.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-
+from seqzoo._compat import DropoutRNNCell
 from seqzoo.errors import unknown_name_error
 
 _ACTIVATION_NAMES = sorted(
@@ -27,9 +24,7 @@ def get_activation(identifier, argument):
     try:
         return activations.get(identifier)
     except (ValueError, TypeError):
-        raise unknown_name_error(
-            f"activation for `{argument}`", identifier, _ACTIVATION_NAMES
-        ) from None
+        raise unknown_name_error(f"activation for `{argument}`", identifier, _ACTIVATION_NAMES) from None
 
 
 class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
@@ -69,22 +64,14 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
         seed=None,
         **kwargs,
     ):
-        if (
-            isinstance(units, bool)
-            or not isinstance(units, numbers.Integral)
-            or units <= 0
-        ):
-            raise ValueError(
-                f"Received units={units!r}; `units` must be a positive integer."
-            )
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+            raise ValueError(f"Received units={units!r}; `units` must be a positive integer.")
         for argument, rate in (
             ("dropout", dropout),
             ("recurrent_dropout", recurrent_dropout),
         ):
             if not 0.0 <= rate < 1.0:
-                raise ValueError(
-                    f"Received {argument}={rate!r}; it must be in [0, 1)."
-                )
+                raise ValueError(f"Received {argument}={rate!r}; it must be in [0, 1).")
         super().__init__(**kwargs)
         self.units = int(units)  # a NumPy integer would not serialize to JSON
         self.activation = get_activation(activation, "activation")
@@ -113,8 +100,7 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
             shape = tuple(input_shape)
             # keras.layers.RNN builds its cell with (batch,) + sequence[2:],
             # so also name the sequence shape that such a step comes from.
-            sequence = ", ".join([str(shape[0]) if shape else "batch", "time"]
-                                 + [str(d) for d in shape[1:]])
+            sequence = ", ".join([str(shape[0]) if shape else "batch", "time"] + [str(d) for d in shape[1:]])
             raise ValueError(
                 f"{type(self).__name__} processes one time step of shape "
                 f"(batch, features) and a sequence layer such as "

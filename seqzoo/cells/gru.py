@@ -56,9 +56,7 @@ class GRUCell(RecurrentCell):
         **kwargs,
     ):
         super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = get_activation(
-            recurrent_activation, "recurrent_activation"
-        )
+        self.recurrent_activation = get_activation(recurrent_activation, "recurrent_activation")
         self.reset_after = reset_after
         self.minimal = minimal
         self.state_size = units
@@ -113,9 +111,7 @@ class GRUCell(RecurrentCell):
 
     def get_config(self):
         config = {
-            "recurrent_activation": keras.activations.serialize(
-                self.recurrent_activation
-            ),
+            "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
             "reset_after": self.reset_after,
             "minimal": self.minimal,
         }

@@ -56,12 +56,8 @@ class LSTMCell(RecurrentCell):
     ):
         super().__init__(units, activation=activation, **kwargs)
         if cell_clip is not None and not cell_clip > 0:
-            raise ValueError(
-                f"Received cell_clip={cell_clip!r}; it must be positive or None."
-            )
-        self.recurrent_activation = get_activation(
-            recurrent_activation, "recurrent_activation"
-        )
+            raise ValueError(f"Received cell_clip={cell_clip!r}; it must be positive or None.")
+        self.recurrent_activation = get_activation(recurrent_activation, "recurrent_activation")
         self.unit_forget_bias = unit_forget_bias
         self.cell_clip = cell_clip
         self.state_size = [units, units]
@@ -91,9 +87,7 @@ class LSTMCell(RecurrentCell):
 
     def _step(self, projected_inputs, states, training):
         a_prev, c_prev = states[0], states[1]
-        z = projected_inputs + ops.matmul(
-            self.drop_recurrent(a_prev, training), self.recurrent_kernel
-        )
+        z = projected_inputs + ops.matmul(self.drop_recurrent(a_prev, training), self.recurrent_kernel)
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
         peep_i, peep_f = self._peepholes(c_prev)
         i = self.recurrent_activation(z_i + peep_i)
@@ -109,9 +103,7 @@ class LSTMCell(RecurrentCell):
 
     def get_config(self):
         config = {
-            "recurrent_activation": keras.activations.serialize(
-                self.recurrent_activation
-            ),
+            "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
             "unit_forget_bias": self.unit_forget_bias,
             "cell_clip": self.cell_clip,
         }

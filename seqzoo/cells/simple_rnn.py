@@ -57,8 +57,6 @@ class SimpleRNNCell(RecurrentCell):
     def _step(self, projected_inputs, states, training):
         a_prev = states[0] if isinstance(states, (list, tuple)) else states
         a_prev = self.drop_recurrent(a_prev, training)
-        a = self.activation(
-            projected_inputs + ops.matmul(a_prev, self.recurrent_kernel)
-        )
+        a = self.activation(projected_inputs + ops.matmul(a_prev, self.recurrent_kernel))
         new_states = [a] if isinstance(states, (list, tuple)) else a
         return a, new_states, {"candidate": a}

@@ -1,4 +1,4 @@
-"""Fused whole-sequence kernels for the standard SimpleRNN and LSTM cells, on TensorFlow and JAX.
+"""Fused whole-sequence kernels for the SimpleRNN, GRU and (peephole) LSTM cells, on TensorFlow and JAX.
 
 `keras.layers.RNN` runs a cell step by step and lets the backend
 differentiate the loop, which adds every step's share to the kernels'
@@ -7,9 +7,15 @@ needs from the forward loop, carries only dL/d(states) back, and gets the
 weights' gradients in one product over every step at once, as cuDNN and
 PyTorch do. The numbers are those of the cell, to float32 rounding.
 
-A cell's arithmetic is a step module (`lstm_steps`, `simple_rnn_steps`:
-`forward_step`, `backward_step`, `KEPT`); the backends' loops
-(`tensorflow_loops`, `jax_loops`) run any of them.
+A cell's arithmetic is a step module (`simple_rnn_steps`, `lstm_steps`,
+`peephole_lstm_steps`, `gru_steps`, `gru_reset_before_steps`,
+`minimal_gru_steps`), all in `keras.ops`: `forward_step` (one step, and what
+the backward pass needs from it, `KEPT` tensors), `backward_weights` (what
+every backward step reads, once), `backward_step` (one step back, giving
+dL/dz<t>) and `gradients` (dL/dx and the weights' gradients, over every
+step at once). Each takes the cell's weights as a tuple in its own order,
+the input kernel first. The backends' loops (`tensorflow_loops`,
+`jax_loops`) run any of them.
 """
 
 import keras
@@ -24,12 +30,11 @@ def run(
     steps,
     inputs,
     initial_states,
-    kernel,
-    recurrent_kernel,
-    bias,
+    weights,
     mask=None,
     go_backwards=False,
     zero_output_for_mask=False,
+    recurrent_dropout_mask=None,
 ):
     """Runs a cell's fused kernel over `inputs`, as `keras.layers.RNN` would.
 
@@ -38,13 +43,16 @@ def run(
         inputs: `(batch, time, features)`.
         initial_states: the states before the first step, a list of
             `(batch, units)` (a<0> first).
-        kernel, recurrent_kernel, bias: the cell's weights, in Keras's
-            layout; `bias` may be `None`.
+        weights: the cell's weights, a tuple in the order its step module
+            names.
         mask: optional boolean `(batch, time)`; a masked step keeps the
             states of the step before.
         go_backwards: whether to read the sequence from its end.
         zero_output_for_mask: whether masked steps output zeros rather than
             the output of the step before.
+        recurrent_dropout_mask: optional `(batch, units)`, the one mask per
+            sequence that multiplies a<t-1> where the recurrent kernel
+            reads it (Keras's `get_recurrent_dropout_mask`).
 
     Returns:
         `(outputs, states)`: every step's output `(batch, time, units)` (in
@@ -56,9 +64,7 @@ def run(
     elif backend == "jax":
         from seqzoo.fused import jax_loops as loops
     else:
-        raise NotImplementedError(
-            f"The fused kernels run on {' and '.join(BACKENDS)}, not on {backend}."
-        )
+        raise NotImplementedError(f"The fused kernels run on {' and '.join(BACKENDS)}, not on {backend}.")
     x = ops.transpose(inputs, (1, 0, 2))
     step_mask = None
     if mask is not None:
@@ -66,10 +72,6 @@ def run(
     if go_backwards:
         x = ops.flip(x, axis=0)
         step_mask = None if step_mask is None else ops.flip(step_mask, axis=0)
-    if bias is None:
-        bias = ops.zeros(kernel.shape[-1:], kernel.dtype)
-    states, final_states = loops.run(
-        steps, x, step_mask, initial_states, kernel, recurrent_kernel, bias
-    )
+    states, final_states = loops.run(steps, x, step_mask, initial_states, weights, recurrent_dropout_mask)
     outputs = sequence.read_outputs(states, step_mask, zero_output_for_mask)
     return ops.transpose(outputs, (1, 0, 2)), list(final_states)

@@ -12,10 +12,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from seqzoo.fused import sequence
 
-
-def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
+def run(steps, x, step_mask, states, weights, drop=None):
     """Every step's a<t> `(time, batch, units)` and the final states (time major).
 
     Args:
@@ -23,45 +21,45 @@ def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
         x: `(time, batch, features)`.
         step_mask: `None` or `(time, batch, 1)` of 0/1.
         states: the initial states, a sequence (a<0> first).
-        kernel, recurrent_kernel, bias: the cell's weights.
+        weights: the cell's weights, as its step module takes them.
+        drop: `None` or the recurrent dropout mask, `(batch, units)`.
     """
-    weights = [jnp.asarray(w) for w in (kernel, recurrent_kernel, bias)]
-    return _run(steps, x, *weights, tuple(states), step_mask)
+    weights = tuple(jnp.asarray(w) for w in weights)
+    return _run(steps, x, weights, tuple(states), step_mask, drop)
 
 
-def _forward(steps, x, kernel, recurrent_kernel, bias, states, step_mask):
+def _forward(steps, x, weights, states, step_mask, drop):
     def step(states, inputs):
         x_t, keep = inputs
-        states, kept = steps.forward_step(x_t, states, kernel, recurrent_kernel, bias, keep)
+        states, kept = steps.forward_step(x_t, states, weights, keep, drop)
         return states, (states[0], kept)
 
     final_states, (outputs, kept) = jax.lax.scan(step, states, (x, step_mask))
-    saved = (x, states[0], outputs, kept, kernel, recurrent_kernel, step_mask)
+    saved = (x, states[0], outputs, kept, weights, step_mask, drop)
     return (outputs, final_states), saved
 
 
 def _backward(steps, saved, cotangents):
-    x, h0, outputs, kept, kernel, recurrent_kernel, step_mask = saved
+    x, h0, outputs, kept, weights, step_mask, drop = saved
     d_outputs, d_final_states = cotangents
-    recurrent_kernel_t = recurrent_kernel.T
+    constants = steps.backward_weights(weights)
 
     def back_step(d_states, inputs):
         d_output, kept_t, keep = inputs
         d_states = (d_states[0] + d_output,) + tuple(d_states[1:])
-        return steps.backward_step(d_states, kept_t, recurrent_kernel_t, keep)
+        return steps.backward_step(d_states, kept_t, constants, keep, drop)
 
-    d_initial_states, d_z = jax.lax.scan(
-        back_step, tuple(d_final_states), (d_outputs, kept, step_mask), reverse=True
-    )
+    d_initial_states, d_z = jax.lax.scan(back_step, tuple(d_final_states), (d_outputs, kept, step_mask), reverse=True)
     h_before = jnp.concatenate([h0[None], outputs[:-1]], axis=0)
-    gradients = sequence.weight_gradients(x, h_before, d_z, kernel)
+    d_x, *d_weights = steps.gradients(x, h_before, kept, d_z, weights, drop)
     d_mask = None if step_mask is None else jnp.zeros_like(step_mask)
-    return (*gradients, d_initial_states, d_mask)
+    d_drop = None if drop is None else jnp.zeros_like(drop)
+    return d_x, tuple(d_weights), d_initial_states, d_mask, d_drop
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _run(steps, x, kernel, recurrent_kernel, bias, states, step_mask):
-    return _forward(steps, x, kernel, recurrent_kernel, bias, states, step_mask)[0]
+def _run(steps, x, weights, states, step_mask, drop):
+    return _forward(steps, x, weights, states, step_mask, drop)[0]
 
 
 _run.defvjp(_forward, _backward)

@@ -14,14 +14,12 @@ import os
 
 import tensorflow as tf
 
-from seqzoo.fused import sequence
-
 # Fewest batch rows worth a thread of their own: below this, the per-step
 # products get too skinny to pay for a second loop.
 SHARD_ROWS = 16
 
 
-def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias, shards=None):
+def run(steps, x, step_mask, states, weights, drop=None, shards=None):
     """Every step's a<t> `(time, batch, units)` and the final states (time major).
 
     Args:
@@ -29,23 +27,30 @@ def run(steps, x, step_mask, states, kernel, recurrent_kernel, bias, shards=None
         x: `(time, batch, features)`.
         step_mask: `None` or `(time, batch, 1)` of 0/1.
         states: the initial states, a sequence (a<0> first).
-        kernel, recurrent_kernel, bias: the cell's weights.
+        weights: the cell's weights, as its step module takes them (the
+            input kernel first).
+        drop: `None` or the recurrent dropout mask, `(batch, units)`.
         shards: how many parts of the batch run side by side; default: one
             per inter-op thread, of at least `SHARD_ROWS` rows each.
     """
     # Values, not variables: the gradient goes to them through the reads.
-    weights = [tf.convert_to_tensor(w) for w in (kernel, recurrent_kernel, bias)]
+    weights = tuple(tf.convert_to_tensor(w) for w in weights)
     shards = default_shards(x.shape[1]) if shards is None else shards
     if shards == 1:
-        return _run_shard(steps, x, step_mask, tuple(states), *weights)
+        return _run_shard(steps, x, step_mask, tuple(states), weights, drop)
     batch = tf.shape(x)[1]
     sizes = [batch // shards] * (shards - 1)
     sizes.append(batch - (batch // shards) * (shards - 1))
-    masks = [None] * shards if step_mask is None else tf.split(step_mask, sizes, axis=1)
+
+    def split(tensor, axis=0):
+        return [None] * shards if tensor is None else tf.split(tensor, sizes, axis=axis)
+
     state_shards = zip(*(tf.split(state, sizes) for state in states))
     pieces = [
-        _run_shard(steps, x_part, mask_part, states_part, *weights)
-        for x_part, mask_part, states_part in zip(tf.split(x, sizes, axis=1), masks, state_shards)
+        _run_shard(steps, x_part, mask_part, states_part, weights, drop_part)
+        for x_part, mask_part, states_part, drop_part in zip(
+            split(x, 1), split(step_mask, 1), state_shards, split(drop)
+        )
     ]
     outputs, final_states = zip(*pieces)
     return tf.concat(outputs, 1), tuple(tf.concat(parts, 0) for parts in zip(*final_states))
@@ -57,22 +62,23 @@ def default_shards(batch_size):
     With the batch size unknown when the step is traced (`None`), one shard
     per thread.
     """
-    threads = tf.config.threading.get_inter_op_parallelism_threads() or len(
-        os.sched_getaffinity(0)
-    )
+    threads = tf.config.threading.get_inter_op_parallelism_threads() or len(os.sched_getaffinity(0))
     if batch_size is None:
         return threads
     return max(1, min(threads, batch_size // SHARD_ROWS))
 
 
-def _run_shard(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
+def _run_shard(steps, x, step_mask, states, weights, drop):
     """The loop over one shard, with its own gradient."""
 
     def keep(t):
         return None if step_mask is None else step_mask[t]
 
+    count = len(weights)
+
     @tf.custom_gradient
-    def run(x, kernel, recurrent_kernel, bias, *states):
+    def run(x, *weights_and_states):
+        weights, states = weights_and_states[:count], weights_and_states[count:]
         length = tf.shape(x)[0]
         state_shape = states[0].shape
 
@@ -80,9 +86,7 @@ def _run_shard(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
             return tf.TensorArray(x.dtype, size=size, element_shape=element_shape)
 
         def step(t, states, outputs, kept):
-            states, kept_t = steps.forward_step(
-                x[t], states, kernel, recurrent_kernel, bias, keep(t)
-            )
+            states, kept_t = steps.forward_step(x[t], states, weights, keep(t), drop)
             kept = tuple(a.write(t, value) for a, value in zip(kept, kept_t))
             return t + 1, states, outputs.write(t + 1, states[0]), kept
 
@@ -101,16 +105,12 @@ def _run_shard(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
 
         def grad(d_outputs, *d_final_states):
             d_outputs = tf.zeros_like(outputs[1:]) if d_outputs is None else d_outputs
-            d_states = tuple(
-                tf.zeros_like(s) if d is None else d for s, d in zip(final_states, d_final_states)
-            )
-            recurrent_kernel_t = tf.transpose(recurrent_kernel)
+            d_states = tuple(tf.zeros_like(s) if d is None else d for s, d in zip(final_states, d_final_states))
+            constants = steps.backward_weights(weights)
 
             def back_step(t, d_states, d_z):
                 d_states = (d_states[0] + d_outputs[t],) + d_states[1:]
-                d_states, d_z_t = steps.backward_step(
-                    d_states, tuple(k[t] for k in kept), recurrent_kernel_t, keep(t)
-                )
+                d_states, d_z_t = steps.backward_step(d_states, tuple(k[t] for k in kept), constants, keep(t), drop)
                 return t - 1, d_states, d_z.write(t, d_z_t)
 
             _, d_initial_states, d_z = tf.while_loop(
@@ -119,13 +119,13 @@ def _run_shard(steps, x, step_mask, states, kernel, recurrent_kernel, bias):
                 (
                     length - 1,
                     d_states,
-                    array(length, state_shape[:-1].concatenate(kernel.shape[-1:])),
+                    array(length, state_shape[:-1].concatenate(weights[0].shape[-1:])),
                 ),
             )
-            gradients = sequence.weight_gradients(x, outputs[:-1], d_z.stack(), kernel)
+            gradients = steps.gradients(x, outputs[:-1], kept, d_z.stack(), weights, drop)
             return (*gradients, *d_initial_states)
 
         return (outputs[1:], *final_states), grad
 
-    outputs, *final_states = run(x, kernel, recurrent_kernel, bias, *states)
+    outputs, *final_states = run(x, *weights, *states)
     return outputs, tuple(final_states)

@@ -4,46 +4,89 @@ import keras
 from keras import activations
 from keras import ops
 
-# The backends' loop over time steps, the one `keras.layers.RNN` runs, and
-# their whole-sequence LSTM and GRU (cuDNN where a backend has it), the ones
-# `keras.layers.LSTM` and `GRU` try first; none is exported under `keras.ops`.
-from keras.src.backend import gru as backend_gru
-from keras.src.backend import lstm as backend_lstm
-from keras.src.backend import rnn as backend_rnn
-
 from seqzoo import fused
+from seqzoo._compat import backend_gru
+from seqzoo._compat import backend_lstm
+from seqzoo._compat import backend_rnn
 from seqzoo.cells.gru import GRUCell
 from seqzoo.cells.lstm import LSTMCell
+from seqzoo.cells.peephole_lstm import PeepholeLSTMCell
 from seqzoo.cells.simple_rnn import SimpleRNNCell
+from seqzoo.fused import gru_reset_before_steps
+from seqzoo.fused import gru_steps
 from seqzoo.fused import lstm_steps
+from seqzoo.fused import minimal_gru_steps
+from seqzoo.fused import peephole_lstm_steps
 from seqzoo.fused import simple_rnn_steps
 
-# The cells that seqzoo's own fused kernels run, with their step arithmetic.
-FUSED_STEPS = {SimpleRNNCell: simple_rnn_steps, LSTMCell: lstm_steps}
+# The cells that seqzoo's own fused kernels run (`fused_kernel` picks the steps).
+FUSED_CELLS = (SimpleRNNCell, GRUCell, LSTMCell, PeepholeLSTMCell)
 
 FUSED_MODES = ("auto", True, False)
 
 
 def _has_gpu():
+    if keras.backend.backend() == "torch":  # keras.distribution is None there
+        import torch
+
+        return torch.cuda.is_available()
+    if keras.distribution is None:
+        return False
     try:
         return bool(keras.distribution.list_devices("gpu"))
     except RuntimeError:  # JAX's answer when it has no GPU platform
         return False
 
 
+def fused_kernel(cell):
+    """The step module of `seqzoo.fused` that runs `cell`, and the cell's weights in its order.
+
+    Args:
+        cell: a standard cell of `FUSED_CELLS` (tanh and sigmoid).
+
+    Returns:
+        `(steps, weights)`, the weights a tuple of tensors (zeros for a bias
+        the cell has not).
+    """
+    kernel, recurrent_kernel = cell.kernel, cell.recurrent_kernel
+    zeros = ops.zeros(kernel.shape[-1:], kernel.dtype)
+    bias = zeros if cell.bias is None else cell.bias
+    if isinstance(cell, SimpleRNNCell):
+        return simple_rnn_steps, (kernel, recurrent_kernel, bias)
+    if isinstance(cell, LSTMCell):
+        if type(cell) is LSTMCell and cell.cell_clip is None:
+            return lstm_steps, (kernel, recurrent_kernel, bias)
+        if isinstance(cell, PeepholeLSTMCell):
+            gates = ("input", "forget", "output")
+            peepholes = ops.stack([getattr(cell, f"{gate}_gate_peephole_weights").value for gate in gates])
+        else:
+            peepholes = ops.zeros((3, cell.units), kernel.dtype)
+        clip = ops.convert_to_tensor(float("inf") if cell.cell_clip is None else cell.cell_clip, kernel.dtype)
+        return peephole_lstm_steps, (kernel, recurrent_kernel, bias, peepholes, clip)
+    if cell.minimal or cell.reset_after:
+        # The bias of reset_after has two rows: the input's and the recurrent product's.
+        biases = (bias[0], bias[1]) if cell.use_bias and cell.reset_after else (bias, zeros)
+        return minimal_gru_steps if cell.minimal else gru_steps, (kernel, recurrent_kernel, *biases)
+    recurrent_kernel_zr, recurrent_kernel_h = ops.split(recurrent_kernel, [2 * cell.units], axis=-1)
+    return gru_reset_before_steps, (kernel, recurrent_kernel_zr, recurrent_kernel_h, bias)
+
+
 @keras.saving.register_keras_serializable(package="seqzoo")
 class Recurrent(keras.layers.RNN):
     """`keras.layers.RNN` for seqzoo cells, with fused kernels and a hoisted projection.
 
-    A standard `SimpleRNNCell`, `GRUCell` or `LSTMCell` (tanh and sigmoid,
-    no recurrent dropout, not unrolled; no `cell_clip`; `reset_after=True`,
-    not `minimal`) runs as one fused kernel when `fused` allows: on a GPU,
-    Keras's own for the GRU and LSTM (cuDNN, without a mask, exactly what
-    `keras.layers.GRU` and `LSTM` run there); else, for the SimpleRNN and
-    LSTM on TensorFlow and JAX, `seqzoo.fused`, whose backward pass gets the
-    weights' gradients in one product over every step, and whose batch
-    shards run on separate cores on TensorFlow. The numbers are the cell's,
-    masks included; see `benchmarks/RESULTS.md` for the speed.
+    A standard `SimpleRNNCell`, `GRUCell` (any form), `LSTMCell` or
+    `PeepholeLSTMCell` (tanh and sigmoid, not unrolled) runs as one fused
+    kernel when `fused` allows: on a GPU, Keras's own for the GRU
+    (`reset_after=True`, not `minimal`) and the LSTM (no `cell_clip`) when
+    there is no mask and, in training, no recurrent dropout (cuDNN, exactly
+    what `keras.layers.GRU` and `LSTM` run there); else, on TensorFlow and
+    JAX, `seqzoo.fused`, whose backward pass gets the weights' gradients in
+    one product over every step, and whose batch shards run on separate
+    cores on TensorFlow. Recurrent dropout runs inside it with one mask per
+    sequence, as in the step loop. The numbers are the cell's, masks
+    included; see `benchmarks/RESULTS.md` for the speed. On a backend with
+    neither (PyTorch without a GPU), the layer runs step by step.
 
     Any other cell, or `fused=False`, runs step by step:
     a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
@@ -92,9 +135,7 @@ class Recurrent(keras.layers.RNN):
     def __init__(self, cell, hoist_inputs=True, fused="auto", **kwargs):
         super().__init__(cell, **kwargs)
         if fused not in FUSED_MODES:
-            raise ValueError(
-                f"Received fused={fused!r}; allowed: {', '.join(map(repr, FUSED_MODES))}."
-            )
+            raise ValueError(f"Received fused={fused!r}; allowed: {', '.join(map(repr, FUSED_MODES))}.")
         self.hoist_inputs = hoist_inputs
         self.fused = fused
         unfusable = self._unfusable_reason()
@@ -105,23 +146,23 @@ class Recurrent(keras.layers.RNN):
     def _unfusable_reason(self):
         """Why the cell has no fused kernel, or `None` if it may have one."""
         cell = self.cell
-        if type(cell) not in (SimpleRNNCell, GRUCell, LSTMCell):
+        if type(cell) not in FUSED_CELLS:
             return (
-                "only a standard SimpleRNNCell, GRUCell or LSTMCell has a fused "
-                f"kernel (the cell is a {type(cell).__name__})"
+                "only a standard SimpleRNNCell, GRUCell, LSTMCell or PeepholeLSTMCell has a "
+                f"fused kernel (the cell is a {type(cell).__name__})"
             )
         if cell.activation is not activations.tanh:
             return "a fused kernel needs activation='tanh'"
         if not isinstance(cell, SimpleRNNCell) and cell.recurrent_activation is not activations.sigmoid:
             return "a fused kernel needs recurrent_activation='sigmoid'"
-        if isinstance(cell, LSTMCell) and cell.cell_clip is not None:
-            return "the fused LSTM kernels have no cell_clip"
-        if isinstance(cell, GRUCell) and (cell.minimal or not cell.reset_after):
-            return "the fused GRU kernel (cuDNN's) needs reset_after=True and minimal=False"
-        if cell.recurrent_dropout:
-            return "a fused kernel has no recurrent_dropout"
         if self.unroll:
             return "a fused kernel does not unroll"
+        backend = keras.backend.backend()
+        if backend not in fused.BACKENDS and not _has_gpu():
+            return (
+                f"seqzoo's fused kernels run on {' and '.join(fused.BACKENDS)}, and Keras's "
+                f"(cuDNN) on a GPU; the {backend} backend here has no GPU"
+            )
         return None
 
     def _create_state_variables(self, batch_size):
@@ -143,8 +184,7 @@ class Recurrent(keras.layers.RNN):
                 raise ValueError(
                     f"Received fused=True, but there is no fused {type(self.cell).__name__} "
                     f"kernel here ({keras.backend.backend()} backend): Keras's (cuDNN) needs "
-                    "a GPU and no mask; seqzoo's are the SimpleRNN's and the LSTM's, on "
-                    "TensorFlow or JAX."
+                    "a GPU and no mask; seqzoo's run on TensorFlow or JAX."
                 )
         if not self.hoist_inputs:
             return super().inner_loop(sequences, initial_state, mask, training=training)
@@ -175,26 +215,35 @@ class Recurrent(keras.layers.RNN):
         if training and cell.dropout > 0:
             dropout_mask = cell.get_dropout_mask(sequences[:, 0])
             sequences = sequences * ops.expand_dims(dropout_mask, 1)
-        if _has_gpu() and isinstance(cell, (GRUCell, LSTMCell)):
+        drop = None
+        if training and cell.recurrent_dropout > 0:
+            drop = cell.get_recurrent_dropout_mask(initial_state[0])
+        if drop is None and self._keras_has_kernel() and _has_gpu():
             # On a CPU, Keras's kernels are step loops.
             result = self._keras_fused_loop(sequences, initial_state, mask)
             if result is not None:
                 return result
-        steps = FUSED_STEPS.get(type(cell))
-        if steps is None or keras.backend.backend() not in fused.BACKENDS:
+        if keras.backend.backend() not in fused.BACKENDS:
             return None
+        steps, weights = fused_kernel(cell)
         outputs, states = fused.run(
             steps,
             sequences,
             initial_state,
-            cell.kernel,
-            cell.recurrent_kernel,
-            cell.bias,
+            weights,
             mask=mask,
             go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask,
+            recurrent_dropout_mask=drop,
         )
         return outputs[:, -1], outputs, states
+
+    def _keras_has_kernel(self):
+        """Whether Keras's LSTM or GRU kernel (cuDNN) computes this cell."""
+        cell = self.cell
+        if type(cell) is LSTMCell:
+            return cell.cell_clip is None
+        return type(cell) is GRUCell and cell.reset_after and not cell.minimal
 
     def _keras_fused_loop(self, sequences, initial_state, mask):
         """Keras's own LSTM or GRU kernel (cuDNN), as its layers call it, or `None`."""
@@ -202,7 +251,11 @@ class Recurrent(keras.layers.RNN):
         if isinstance(cell, LSTMCell):
             kernel, states, options = backend_lstm, initial_state[:2], {}
         else:
-            kernel, states, options = backend_gru, initial_state[:1], {"reset_after": True}
+            kernel, states, options = (
+                backend_gru,
+                initial_state[:1],
+                {"reset_after": True},
+            )
         try:
             result = kernel(
                 sequences,

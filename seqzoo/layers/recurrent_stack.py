@@ -68,9 +68,7 @@ class RecurrentStack(keras.layers.Layer):
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ValueError(f"Received depth={depth!r}; it must be an integer >= 1.")
         if merge_mode not in MERGE_MODES:
-            raise ValueError(
-                f"Received merge_mode={merge_mode!r}; allowed: {', '.join(MERGE_MODES)}."
-            )
+            raise ValueError(f"Received merge_mode={merge_mode!r}; allowed: {', '.join(MERGE_MODES)}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"Received dropout={dropout!r}; it must be in [0, 1).")
         self.cell = cell
@@ -104,9 +102,7 @@ class RecurrentStack(keras.layers.Layer):
                 name=f"rnn_{index}",
             )
             if bidirectional:
-                rnn = keras.layers.Bidirectional(
-                    rnn, merge_mode=merge_mode, name=f"bidirectional_{index}"
-                )
+                rnn = keras.layers.Bidirectional(rnn, merge_mode=merge_mode, name=f"bidirectional_{index}")
             self.recurrent_layers.append(rnn)
         self.dropout_layer = keras.layers.Dropout(dropout) if dropout else None
 
@@ -119,10 +115,7 @@ class RecurrentStack(keras.layers.Layer):
     @property
     def cells(self):
         """The forward cells, bottom layer first."""
-        return [
-            (layer.forward_layer if self.bidirectional else layer).cell
-            for layer in self.recurrent_layers
-        ]
+        return [(layer.forward_layer if self.bidirectional else layer).cell for layer in self.recurrent_layers]
 
     def _has_skip(self, index, input_width):
         """Whether layer `index` adds its input: between recurrent layers, over sequences of equal width."""

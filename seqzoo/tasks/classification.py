@@ -42,11 +42,14 @@ class ClassificationTask(Task):
             x = self.vocabularies["inputs"].encode(tokenize(values, self.tokenizer))
         return self.truncate(x), example[self.label_feature]
 
+    def class_names(self):
+        """The names of the classes, in the order of their ids."""
+        return self.info().features[self.label_feature].names
+
     def model_spec(self):
-        info = self.info()
         if self.tokenizer is None:
-            inputs = {"type": "features", "dim": int(info.features[self.inputs_feature].shape[-1])}
+            inputs = {"type": "features", "dim": int(self.info().features[self.inputs_feature].shape[-1])}
         else:
             inputs = {"type": "tokens", "vocab_size": len(self.prepare().vocabularies["inputs"])}
-        classes = info.features[self.label_feature].num_classes
+        classes = len(self.class_names())
         return {"topology": self.topology, "inputs": inputs, "outputs": {"type": "classes", "size": classes}}

@@ -60,7 +60,10 @@ class LanguageModelTask(Task):
         return self._examples[split]
 
     def model_spec(self):
-        return {"topology": self.topology, "inputs": {"type": "tokens", "vocab_size": len(self.prepare().vocabularies["inputs"])}}
+        return {
+            "topology": self.topology,
+            "inputs": {"type": "tokens", "vocab_size": len(self.prepare().vocabularies["inputs"])},
+        }
 
     def evaluate(self, model, split="test", batch_size=64):
         """Loss and accuracy, perplexity and bits per token (per character for chars)."""

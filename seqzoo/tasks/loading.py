@@ -2,16 +2,14 @@
 
 import tensorflow_datasets as tfds
 
+import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
+from seqzoo.tasks.options import choice
+
 OFFLINE_PREFIX = "seqzoo_"
 
 
 class DatasetUnavailableError(ValueError):
     """A TFDS dataset could not be downloaded or found in `data_dir`."""
-
-
-def _register_offline(dataset):
-    if dataset.startswith(OFFLINE_PREFIX):
-        import seqzoo.tasks.builders  # noqa: F401  (importing registers the builders)
 
 
 def _unavailable(dataset, data_dir, offline_tasks, error):
@@ -31,7 +29,6 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     and is not prepared under `data_dir` raises `DatasetUnavailableError`,
     naming the offline tasks.
     """
-    _register_offline(dataset)
     if dataset.startswith(OFFLINE_PREFIX):
         return tfds.load(dataset, split=split, data_dir=data_dir)
     try:
@@ -42,8 +39,30 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
 
 def dataset_info(dataset, data_dir=None, offline_tasks=()):
     """The `tfds.core.DatasetInfo` of a dataset (its features, class names)."""
-    _register_offline(dataset)
     try:
         return tfds.builder(dataset, data_dir=data_dir).info
     except Exception as error:
         raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+
+
+def with_config(task, dataset, config):
+    """The TFDS name of `dataset` with the builder config `config`.
+
+    Args:
+        task: the task's name, for the message.
+        dataset: a TFDS name, with or without a config, e.g. `"seqzoo_chorales"`.
+        config: one of the dataset's builder configs, e.g. `"small"`.
+
+    Returns:
+        E.g. `"seqzoo_chorales/small"`.
+
+    Example:
+
+    >>> with_config("chorales", "seqzoo_chorales", "small")
+    'seqzoo_chorales/small'
+    """
+    base = dataset.split("/")[0]
+    configs = tfds.builder_cls(base).builder_configs
+    if not configs:
+        raise ValueError(f"Task {task!r}: the dataset {base!r} has no configs; received config={config!r}.")
+    return f"{base}/{choice(task, 'config', config, configs)}"

@@ -24,7 +24,16 @@ class TaggingTask(Task):
 
     topology = "many_to_many"
 
-    def __init__(self, *args, inputs_feature, tags_feature, tokenizer="pretokenized", shared_vocabulary=False, max_vocab=20000, **kwargs):
+    def __init__(
+        self,
+        *args,
+        inputs_feature,
+        tags_feature,
+        tokenizer="pretokenized",
+        shared_vocabulary=False,
+        max_vocab=20000,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.inputs_feature = inputs_feature
         self.tags_feature = tags_feature
@@ -73,7 +82,9 @@ class TaggingTask(Task):
                 truths.append(y[row][keep])
                 guesses.append(guess[row][keep])
         flat_truth = np.concatenate(truths)
-        results["token_accuracy"] = metrics.masked_accuracy(np.concatenate(guesses), flat_truth, np.ones_like(flat_truth, bool))
+        results["token_accuracy"] = metrics.masked_accuracy(
+            np.concatenate(guesses), flat_truth, np.ones_like(flat_truth, bool)
+        )
         results["majority_baseline"] = float(np.bincount(flat_truth).max() / len(flat_truth))
         if names is not None and any(name.startswith("B-") for name in names):
             results.update(

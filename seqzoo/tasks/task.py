@@ -5,8 +5,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
+from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import Vocabulary
 
 SPLITS = ("train", "validation", "test")
@@ -54,6 +56,20 @@ class Task:
         """The TFDS `DatasetInfo`: features, class names, split sizes."""
         return dataset_info(self.dataset, self.data_dir, self.offline_tasks)
 
+    def data_versions(self):
+        """What built the data, for a run to record.
+
+        Returns:
+            `{"dataset": TFDS full name, "packages": {name: version}}`, e.g.
+            `{"dataset": "seqzoo_names/1.1.0", "packages": {"names": "0.3.0",
+            "tensorflow-datasets": "4.9.10"}}`. `packages` is what seqzoo's own
+            datasets record when they are generated; it is empty for TFDS's
+            downloaded datasets.
+        """
+        self.raw("train")  # Prepares the dataset (once), which records the packages.
+        info = self.info()
+        return {"dataset": info.full_name, "packages": dict((info.metadata or {}).get(PACKAGE_VERSIONS, {}))}
+
     def prepare(self):
         """Builds the vocabularies from the training split (once)."""
         if not self.vocabularies:
@@ -66,8 +82,6 @@ class Task:
 
     def token_sequences(self, split, feature, tokenizer):
         """Yields each example's tokens as a list of Python strings (to count them)."""
-        from seqzoo.tasks.tokenizers import tokenize
-
         tokens = self.raw(split).map(lambda example: tokenize(example[feature], tokenizer))
         for sequence in tokens.as_numpy_iterator():
             yield [token.decode("utf-8") for token in sequence]
@@ -126,7 +140,9 @@ class Task:
     def predictions(self, model, split="test", batch_size=64):
         """Yields `(x, y, logits)` as NumPy, batch by batch."""
         for x, y in self.batches(split, batch_size):
-            yield x, y.numpy() if hasattr(y, "numpy") else y, np.asarray(model.predict_on_batch(x))
+            # NumPy in: the JAX backend's compiled predict step does not take TensorFlow tensors.
+            x = tf.nest.map_structure(lambda value: value.numpy(), x)
+            yield (x, y.numpy() if hasattr(y, "numpy") else y, np.asarray(model.predict_on_batch(x)))
 
     # -- run folders ---------------------------------------------------------
 
@@ -137,10 +153,16 @@ class Task:
 
     def load_vocabularies(self, folder):
         """Uses the vocabularies saved in a run folder instead of rebuilding them."""
-        self.vocabularies = {
-            file[len("vocabulary_") : -len(".json")]: Vocabulary.load(os.path.join(folder, file))
-            for file in sorted(os.listdir(folder))
-            if file.startswith("vocabulary_") and file.endswith(".json")
-        }
+        return self.use_vocabularies(
+            {
+                file[len("vocabulary_") : -len(".json")]: Vocabulary.load(os.path.join(folder, file))
+                for file in sorted(os.listdir(folder))
+                if file.startswith("vocabulary_") and file.endswith(".json")
+            }
+        )
+
+    def use_vocabularies(self, vocabularies):
+        """Uses `vocabularies` (`{name: Vocabulary}`) instead of building them from the data."""
+        self.vocabularies = dict(vocabularies)
         self._examples = {}
         return self

@@ -26,7 +26,9 @@ class TranslationTask(Task):
 
     topology = "encoder_decoder"
 
-    def __init__(self, *args, source_feature, target_feature, tokenizer="chars", context_feature=None, max_vocab=None, **kwargs):
+    def __init__(
+        self, *args, source_feature, target_feature, tokenizer="chars", context_feature=None, max_vocab=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.source_feature = source_feature
         self.target_feature = target_feature
@@ -54,7 +56,9 @@ class TranslationTask(Task):
 
     def to_example(self, example):
         source = self.vocabularies["source"].encode(tokenize(self.source_text(example), self.tokenizer))
-        target = tf.cast(self.vocabularies["target"].encode(tokenize(example[self.target_feature], self.tokenizer)), tf.int64)
+        target = tf.cast(
+            self.vocabularies["target"].encode(tokenize(example[self.target_feature], self.tokenizer)), tf.int64
+        )
         target = self.truncate(target)
         x = {"inputs": self.truncate(source), "decoder_inputs": tf.concat([[BOS_ID], target], 0)}
         return x, tf.concat([target, [EOS_ID]], 0)
@@ -67,15 +71,22 @@ class TranslationTask(Task):
             "targets": {"type": "tokens", "vocab_size": len(self.vocabularies["target"])},
         }
 
-    def evaluate(self, model, split="test", batch_size=64):
-        """Loss and token accuracy (teacher forced), and exact match of greedy translations."""
-        from seqzoo.decoding import greedy_translate
+    def evaluate(self, model, split="test", batch_size=64, translate=None):
+        """Loss and token accuracy (teacher forced), and with `translate` the exact match of its translations.
 
+        Args:
+            model, split, batch_size: as in `Task.evaluate`.
+            translate: optional `(model, source_ids, max_length) -> id lists`,
+                e.g. `seqzoo.inference.decoding.greedy_translate` (passed down by the
+                layer above: tasks do not import decoders).
+        """
         results = super().evaluate(model, split, batch_size)
+        if translate is None:
+            return results
         truths, guesses = [], []
         for x, y in self.batches(split, batch_size):
             max_length = int(y.shape[1]) + 5
-            guesses.extend(greedy_translate(model, x["inputs"].numpy(), max_length))
+            guesses.extend(translate(model, x["inputs"].numpy(), max_length))
             truths.extend([list(row[: list(row).index(EOS_ID)]) for row in y.numpy()])
         results["exact_match"] = metrics.exact_match(truths, guesses)
         return results

@@ -11,12 +11,6 @@ from seqzoo.architectures import encoder_decoder
 START = 1
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 
@@ -108,7 +102,9 @@ def test_learns_to_reverse_sequences_and_decodes_them_greedily():
     seen = {tuple(row) for row in source}
     unseen = np.array([tuple(row) not in seen for row in held_source])
     held_source, held_decoder_inputs, held_target = (
-        held_source[unseen], held_decoder_inputs[unseen], held_target[unseen]
+        held_source[unseen],
+        held_decoder_inputs[unseen],
+        held_target[unseen],
     )
     assert len(held_source) > 150
 

@@ -8,12 +8,6 @@ import seqzoo
 from seqzoo.architectures import language_model
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 
@@ -33,4 +27,6 @@ def test_logits_at_t_ignore_later_tokens(name):
 
 def test_bidirectional_backbone_is_a_value_error():
     with pytest.raises(ValueError, match="bidirectional"):
-        language_model({"cell": "lstm", "units": 4, "bidirectional": True}, {"type": "tokens", "vocab_size": 5, "embedding_dim": 3})
+        language_model(
+            {"cell": "lstm", "units": 4, "bidirectional": True}, {"type": "tokens", "vocab_size": 5, "embedding_dim": 3}
+        )

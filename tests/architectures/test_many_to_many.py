@@ -11,12 +11,6 @@ CELLS = ("rnn", "gru", "lstm", "peephole")
 B, T, DIM = 2, 7, 3
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 

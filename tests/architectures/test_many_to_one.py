@@ -8,12 +8,6 @@ import seqzoo
 from seqzoo.architectures import many_to_one
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 

@@ -7,12 +7,6 @@ import pytest
 from seqzoo.architectures import one_to_many
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 

@@ -10,12 +10,6 @@ from seqzoo.architectures import Stepper
 B, T = 3, 6
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 
@@ -121,9 +115,7 @@ def source_batch(spec):
     return source
 
 
-@pytest.mark.parametrize(
-    "name", ["lstm_seq2seq_attention", "lstm_seq2seq", "lstm_music", "lstm_char_lm_deep"]
-)
+@pytest.mark.parametrize("name", ["lstm_seq2seq_attention", "lstm_seq2seq", "lstm_music", "lstm_char_lm_deep"])
 def test_a_loaded_model_steps_like_the_saved_one(name, tmp_path):
     model = seqzoo.build(name, backbone={"units": 8})
     config = model.seqzoo_config
@@ -138,7 +130,7 @@ def test_a_loaded_model_steps_like_the_saved_one(name, tmp_path):
     elif config["topology"] == "one_to_many":
         sequence = tokens(config["inputs"]["vocab_size"])
         condition = np.arange(B, dtype="int32") % 2
-        inputs, start = {"condition": condition, "inputs": sequence}, {"condition": condition}
+        inputs, start = ({"condition": condition, "inputs": sequence}, {"condition": condition})
     else:
         sequence = tokens(config["inputs"]["vocab_size"])
         inputs, start = sequence, {"batch_size": B}
@@ -160,3 +152,28 @@ def test_stepper_on_a_plain_keras_model_is_a_value_error():
     model = keras.Model(inputs, keras.layers.Embedding(4, 2)(inputs))
     with pytest.raises(ValueError, match="language_model"):
         Stepper(model)
+
+
+@pytest.mark.parametrize("name", ["lstm_seq2seq_attention", "gru_seq2seq_attention", "lstm_music", "gru_char_lm"])
+def test_factories_record_the_parts_a_step_needs_and_they_survive_a_save(name, tmp_path):
+    model = seqzoo.build(name, backbone={"units": 8})
+    parts = model.parts
+    topology = model.seqzoo_config["topology"]
+    assert parts["stack"] is not None and parts["head"] is not None and parts["token_encoder"] is not None
+    assert (parts["encoder"] is not None) == (parts["source_encoder"] is not None) == (topology == "encoder_decoder")
+    assert (parts["initial_state"] is not None) == (topology == "one_to_many")
+    if "attention" in name:
+        assert parts["attention"] is not None and parts["attention_combine"] is not None
+    for role, part in parts.items():  # Each part is a layer of the model itself.
+        for layer in keras.tree.flatten(part) if part is not None else []:
+            assert any(layer is own for own in model.layers), role
+
+    def names(part):
+        return [names(item) for item in part] if isinstance(part, list) else getattr(part, "name", None)
+
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert {role: names(part) for role, part in loaded.parts.items()} == {
+        role: names(part) for role, part in parts.items()
+    }

@@ -2,17 +2,16 @@
 
 import dataclasses
 import functools
-from typing import Callable
-from typing import Optional
+from collections.abc import Callable
 
 import keras
 import numpy as np
-
-import seqzoo.cells
 from backend_helpers import float64_enabled
 from backend_helpers import scalar_function
 from backend_helpers import to_numpy
 from backend_helpers import value_and_gradients
+
+import seqzoo.cells
 
 from . import numpy_reference as ref
 
@@ -27,7 +26,7 @@ class CellCase:
     name: str
     make: Callable  # (**kwargs) -> seqzoo cell with `UNITS` units
     reference: Callable  # step(x, states, weights) -> (output, states, gates)
-    keras_make: Optional[Callable] = None  # the Keras cell with equal numbers
+    keras_make: Callable | None = None  # the Keras cell with equal numbers
     gates: tuple = ()
 
     def __repr__(self):
@@ -35,54 +34,60 @@ class CellCase:
 
 
 def _case(name, cls, reference, keras_cls=None, gates=(), **cell_kwargs):
-    keras_kwargs = {
-        k: v for k, v in cell_kwargs.items() if k in ("reset_after", "use_bias")
-    }
+    keras_kwargs = {k: v for k, v in cell_kwargs.items() if k in ("reset_after", "use_bias")}
     return CellCase(
         name=name,
         make=lambda **kw: cls(UNITS, **{**cell_kwargs, **kw}),
         reference=functools.partial(reference, **_reference_kwargs(cell_kwargs)),
-        keras_make=(lambda **kw: keras_cls(UNITS, **{**keras_kwargs, **kw}))
-        if keras_cls
-        else None,
+        keras_make=(lambda **kw: keras_cls(UNITS, **{**keras_kwargs, **kw})) if keras_cls else None,
         gates=gates,
     )
 
 
 def _reference_kwargs(cell_kwargs):
-    return {
-        k: v
-        for k, v in cell_kwargs.items()
-        if k in ("reset_after", "minimal", "cell_clip")
-    }
+    return {k: v for k, v in cell_kwargs.items() if k in ("reset_after", "minimal", "cell_clip")}
 
 
 GRU_GATES = ("update", "reset", "candidate")
 LSTM_GATES = ("input", "forget", "candidate", "output")
 
 CASES = [
-    _case("rnn", seqzoo.cells.SimpleRNNCell, ref.simple_rnn_step,
-          keras.layers.SimpleRNNCell, ("candidate",)),
-    _case("rnn_no_bias", seqzoo.cells.SimpleRNNCell, ref.simple_rnn_step,
-          keras.layers.SimpleRNNCell, ("candidate",), use_bias=False),
-    _case("gru_reset_after", seqzoo.cells.GRUCell, ref.gru_step,
-          keras.layers.GRUCell, GRU_GATES, reset_after=True),
-    _case("gru_reset_before", seqzoo.cells.GRUCell, ref.gru_step,
-          keras.layers.GRUCell, GRU_GATES, reset_after=False),
-    _case("gru_reset_after_no_bias", seqzoo.cells.GRUCell, ref.gru_step,
-          keras.layers.GRUCell, GRU_GATES, reset_after=True, use_bias=False),
-    _case("gru_minimal", seqzoo.cells.GRUCell, ref.gru_step, None,
-          ("update", "candidate"), minimal=True, reset_after=True),
-    _case("gru_minimal_reset_before", seqzoo.cells.GRUCell, ref.gru_step, None,
-          ("update", "candidate"), minimal=True, reset_after=False),
-    _case("lstm", seqzoo.cells.LSTMCell, ref.lstm_step,
-          keras.layers.LSTMCell, LSTM_GATES),
-    _case("lstm_cell_clip", seqzoo.cells.LSTMCell, ref.lstm_step, None,
-          LSTM_GATES, cell_clip=0.3),
-    _case("peephole", seqzoo.cells.PeepholeLSTMCell, ref.peephole_lstm_step,
-          None, LSTM_GATES),
-    _case("peephole_cell_clip", seqzoo.cells.PeepholeLSTMCell,
-          ref.peephole_lstm_step, None, LSTM_GATES, cell_clip=0.3),
+    _case("rnn", seqzoo.cells.SimpleRNNCell, ref.simple_rnn_step, keras.layers.SimpleRNNCell, ("candidate",)),
+    _case(
+        "rnn_no_bias",
+        seqzoo.cells.SimpleRNNCell,
+        ref.simple_rnn_step,
+        keras.layers.SimpleRNNCell,
+        ("candidate",),
+        use_bias=False,
+    ),
+    _case("gru_reset_after", seqzoo.cells.GRUCell, ref.gru_step, keras.layers.GRUCell, GRU_GATES, reset_after=True),
+    _case("gru_reset_before", seqzoo.cells.GRUCell, ref.gru_step, keras.layers.GRUCell, GRU_GATES, reset_after=False),
+    _case(
+        "gru_reset_after_no_bias",
+        seqzoo.cells.GRUCell,
+        ref.gru_step,
+        keras.layers.GRUCell,
+        GRU_GATES,
+        reset_after=True,
+        use_bias=False,
+    ),
+    _case(
+        "gru_minimal", seqzoo.cells.GRUCell, ref.gru_step, None, ("update", "candidate"), minimal=True, reset_after=True
+    ),
+    _case(
+        "gru_minimal_reset_before",
+        seqzoo.cells.GRUCell,
+        ref.gru_step,
+        None,
+        ("update", "candidate"),
+        minimal=True,
+        reset_after=False,
+    ),
+    _case("lstm", seqzoo.cells.LSTMCell, ref.lstm_step, keras.layers.LSTMCell, LSTM_GATES),
+    _case("lstm_cell_clip", seqzoo.cells.LSTMCell, ref.lstm_step, None, LSTM_GATES, cell_clip=0.3),
+    _case("peephole", seqzoo.cells.PeepholeLSTMCell, ref.peephole_lstm_step, None, LSTM_GATES),
+    _case("peephole_cell_clip", seqzoo.cells.PeepholeLSTMCell, ref.peephole_lstm_step, None, LSTM_GATES, cell_clip=0.3),
 ]
 CASE_IDS = [case.name for case in CASES]
 KERAS_CASES = [case for case in CASES if case.keras_make is not None]
@@ -119,9 +124,7 @@ def sequence_layer(cell, x, unroll=None, **kwargs):
 def randomize(layer, seed=0, scale=0.5):
     """Gives every weight of `layer` random non-trivial values; returns them (float64)."""
     rng = np.random.default_rng(seed + 1000)
-    layer.set_weights(
-        [rng.normal(scale=scale, size=w.shape) for w in layer.get_weights()]
-    )
+    layer.set_weights([rng.normal(scale=scale, size=w.shape) for w in layer.get_weights()])
     return [w.astype(np.float64) for w in layer.get_weights()]
 
 
@@ -141,8 +144,7 @@ def weighted_sum(layer, cotangents):
     def fn(x):
         results = layer(x)
         return sum(
-            keras.ops.sum(r * keras.ops.convert_to_tensor(c, dtype=r.dtype))
-            for r, c in zip(results, cotangents)
+            keras.ops.sum(r * keras.ops.convert_to_tensor(c, dtype=r.dtype)) for r, c in zip(results, cotangents)
         )
 
     return fn
@@ -171,12 +173,8 @@ def assert_keras_parity(keras_cell, seqzoo_cell, seed=0):
 
     rng = np.random.default_rng(seed + 1)
     cotangents = [rng.normal(size=e.shape) for e in expected]
-    value_t, grads_t, dx_t = value_and_gradients(
-        weighted_sum(theirs, cotangents), theirs.trainable_variables, x
-    )
-    value_o, grads_o, dx_o = value_and_gradients(
-        weighted_sum(ours, cotangents), ours.trainable_variables, x
-    )
+    value_t, grads_t, dx_t = value_and_gradients(weighted_sum(theirs, cotangents), theirs.trainable_variables, x)
+    value_o, grads_o, dx_o = value_and_gradients(weighted_sum(ours, cotangents), ours.trainable_variables, x)
     np.testing.assert_allclose(value_o, value_t, atol=ATOL)
     np.testing.assert_allclose(dx_o, dx_t, atol=ATOL)
     assert np.abs(dx_t).max() > 1e-3  # the check is not vacuous
@@ -186,9 +184,7 @@ def assert_keras_parity(keras_cell, seqzoo_cell, seed=0):
         np.testing.assert_allclose(g_o, g_t, atol=ATOL, err_msg=variable.name)
 
 
-def assert_bptt_matches_finite_differences(
-    make_cell, seed=0, entries_per_weight=3, eps=1e-5, rtol=1e-4
-):
+def assert_bptt_matches_finite_differences(make_cell, seed=0, entries_per_weight=3, eps=1e-5, rtol=1e-4):
     """Central differences in float64 against the backend's gradients.
 
     Builds `keras.layers.RNN(make_cell(dtype="float64"))` on a short sequence,
@@ -223,13 +219,19 @@ def assert_bptt_matches_finite_differences(
             for flat in rng.choice(grad.size, entries_per_weight, replace=False):
                 index = np.unravel_index(flat, grad.shape)
                 np.testing.assert_allclose(
-                    grad[index], central_difference(which, index),
-                    rtol=rtol, atol=1e-8, err_msg=f"{variable.name}{index}",
+                    grad[index],
+                    central_difference(which, index),
+                    rtol=rtol,
+                    atol=1e-8,
+                    err_msg=f"{variable.name}{index}",
                 )
                 checked += 1
         for index in [(0, 0, 0), (1, 2, 1), (0, 3, 2)]:
             np.testing.assert_allclose(
-                dx[index], central_difference(len(values), index),
-                rtol=rtol, atol=1e-8, err_msg=f"input{index}",
+                dx[index],
+                central_difference(len(values), index),
+                rtol=rtol,
+                atol=1e-8,
+                err_msg=f"input{index}",
             )
         assert checked == entries_per_weight * len(variables) >= 2 * entries_per_weight

@@ -22,9 +22,7 @@ def sigmoid(z):
 def stacked(kernel, recurrent_kernel, gate, units):
     """The course's W_gate = [Waa | Wax] for gate number `gate`."""
     cols = slice(gate * units, (gate + 1) * units)
-    return np.concatenate(
-        [recurrent_kernel[:, cols].T, kernel[:, cols].T], axis=1
-    )
+    return np.concatenate([recurrent_kernel[:, cols].T, kernel[:, cols].T], axis=1)
 
 
 def gate_bias(bias, gate, units):
@@ -76,9 +74,7 @@ def gru_step(x, states, weights, reset_after=True, minimal=False):
 
     def gate(number):
         w = stacked(kernel, recurrent_kernel, number, units)
-        return sigmoid(
-            w @ column + gate_bias(input_bias, number, units) + recurrent_b(number)
-        )
+        return sigmoid(w @ column + gate_bias(input_bias, number, units) + recurrent_b(number))
 
     z = gate(0)
     gates = {"update": z.T}
@@ -123,9 +119,7 @@ def lstm_step(x, states, weights, cell_clip=None, peepholes=None):
         pu, pf, po = (p[:, None] for p in peepholes)
 
     def pre(gate):
-        return stacked(kernel, recurrent_kernel, gate, units) @ column + gate_bias(
-            bias, gate, units
-        )
+        return stacked(kernel, recurrent_kernel, gate, units) @ column + gate_bias(bias, gate, units)
 
     update = sigmoid(pre(0) + pu * c_prev)
     forget = sigmoid(pre(1) + pf * c_prev)

@@ -8,7 +8,6 @@ dropout, `project_inputs` + `step` on a whole sequence, and mixed precision.
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
 
 from . import numpy_reference as ref
@@ -18,8 +17,8 @@ from .common import CASE_IDS
 from .common import CASES
 from .common import FEATURES
 from .common import TIME
-from .common import UNROLL
 from .common import UNITS
+from .common import UNROLL
 from .common import initial_states
 from .common import random_inputs
 from .common import randomize
@@ -33,10 +32,7 @@ FAMILY_IDS = [c.name for c in FAMILIES]
 
 def _random_states(cell, seed=5):
     rng = np.random.default_rng(seed)
-    return [
-        rng.normal(scale=0.5, size=s.shape).astype("float32")
-        for s in initial_states(cell)
-    ]
+    return [rng.normal(scale=0.5, size=s.shape).astype("float32") for s in initial_states(cell)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
@@ -47,9 +43,7 @@ def test_sequence_matches_numpy_reference(case):
     start = _random_states(layer.cell)
 
     got = run(layer, x, initial_state=start)
-    outputs, states = ref.run_sequence(
-        lambda xt, s: case.reference(xt, s, weights), x, start
-    )
+    outputs, states = ref.run_sequence(lambda xt, s: case.reference(xt, s, weights), x, start)
 
     np.testing.assert_allclose(got[0], outputs, atol=ATOL)
     assert len(got) - 1 == len(states)
@@ -164,9 +158,7 @@ def _dropout_layers(case, x, **dropout):
 @pytest.mark.parametrize("case", FAMILIES, ids=FAMILY_IDS)
 def test_dropout_changes_outputs_in_training_only(case):
     x = random_inputs(0)
-    plain, dropped = _dropout_layers(
-        case, x, dropout=0.3, recurrent_dropout=0.3, seed=3
-    )
+    plain, dropped = _dropout_layers(case, x, dropout=0.3, recurrent_dropout=0.3, seed=3)
     expected = run(plain, x)
     first, twin = dropped(), dropped()
 
@@ -239,9 +231,7 @@ def test_projecting_the_whole_sequence_then_stepping_equals_the_rnn(case):
 
     projected = cell.project_inputs(x)
     for t in range(TIME):
-        np.testing.assert_allclose(
-            to_numpy(projected[:, t]), to_numpy(cell.project_inputs(x[:, t])), atol=ATOL
-        )
+        np.testing.assert_allclose(to_numpy(projected[:, t]), to_numpy(cell.project_inputs(x[:, t])), atol=ATOL)
     states = [keras.ops.convert_to_tensor(s, "float32") for s in initial_states(cell)]
     outputs = []
     for t in range(TIME):
@@ -257,9 +247,7 @@ def test_mixed_precision_is_close_to_float32(case):
     x = random_inputs(0)
     full = sequence_layer(case.make(), x)
     randomize(full)
-    half = sequence_layer(
-        case.make(dtype="mixed_float16"), x, dtype="mixed_float16"
-    )
+    half = sequence_layer(case.make(dtype="mixed_float16"), x, dtype="mixed_float16")
     half.set_weights(full.get_weights())
     got = run(half, x)
     assert got[0].dtype == np.float16

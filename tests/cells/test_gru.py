@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
+
 from seqzoo.cells import GRUCell
 
 from .common import FEATURES
@@ -35,9 +35,7 @@ def test_weight_copy_parity_with_keras(reset_after, use_bias):
 )
 def test_weight_layout(reset_after, minimal, bias_shape):
     # Gates side by side in Keras's order z, r, h; the minimal GRU keeps z, h.
-    layer = sequence_layer(
-        GRUCell(UNITS, reset_after=reset_after, minimal=minimal), random_inputs(0)
-    )
+    layer = sequence_layer(GRUCell(UNITS, reset_after=reset_after, minimal=minimal), random_inputs(0))
     gates = 2 if minimal else 3
     assert [(w.name, tuple(w.shape)) for w in layer.weights] == [
         ("kernel", (FEATURES, gates * UNITS)),
@@ -68,9 +66,7 @@ def test_constant_weights_by_hand(reset_after, minimal):
     x = np.ones((1, 2, 1), "float32")
     layer = sequence_layer(cell, x)
     outputs, state = layer(x)
-    np.testing.assert_allclose(
-        to_numpy(outputs)[0, :, 0], [0.2048242148, 0.3545627142], atol=1e-6
-    )
+    np.testing.assert_allclose(to_numpy(outputs)[0, :, 0], [0.2048242148, 0.3545627142], atol=1e-6)
     gates = cell.gate_activations(np.ones((1, 1), "float32"), [np.zeros((1, 1), "float32")])
     np.testing.assert_allclose(to_numpy(gates["update"]), [[0.7310585786]], atol=1e-6)
     np.testing.assert_allclose(to_numpy(gates["candidate"]), [[0.7615941560]], atol=1e-6)

@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
+
 from seqzoo.cells import LSTMCell
 
 from .common import FEATURES
@@ -57,9 +57,7 @@ def test_all_zero_weights_stay_at_zero():
     # Γf = σ(1) = 0.7310585786, Γo = 0.5, c̃ = tanh(0) = 0, so from zero states
     #   c<1> = Γf * 0 + Γu * 0 = 0,   a<1> = Γo * tanh(0) = 0,
     # and so on for every step, whatever the inputs.
-    cell = LSTMCell(
-        2, kernel_initializer="zeros", recurrent_initializer="zeros", unit_forget_bias=True
-    )
+    cell = LSTMCell(2, kernel_initializer="zeros", recurrent_initializer="zeros", unit_forget_bias=True)
     x = random_inputs(0, shape=(2, 3, 3))
     outputs, a, c = sequence_layer(cell, x)(x)
     np.testing.assert_array_equal(to_numpy(outputs), np.zeros((2, 3, 2)))

@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
+
 from seqzoo.cells import LSTMCell
 from seqzoo.cells import PeepholeLSTMCell
 
@@ -25,9 +25,7 @@ PEEPHOLES = [
 
 def test_weight_layout():
     layer = sequence_layer(PeepholeLSTMCell(UNITS), random_inputs(0))
-    assert [(w.name, tuple(w.shape)) for w in layer.weights][3:] == [
-        (name, (UNITS,)) for name in PEEPHOLES
-    ]
+    assert [(w.name, tuple(w.shape)) for w in layer.weights][3:] == [(name, (UNITS,)) for name in PEEPHOLES]
     assert [w.name for w in layer.weights][:3] == ["kernel", "recurrent_kernel", "bias"]
 
 

@@ -58,9 +58,7 @@ def test_unknown_activation_suggests_the_closest(cls):
 
 @pytest.mark.parametrize("cls", [GRUCell, LSTMCell, PeepholeLSTMCell], ids=CLASS_IDS[1:])
 def test_unknown_recurrent_activation_suggests_the_closest(cls):
-    with pytest.raises(
-        ValueError, match=r"`recurrent_activation` 'sigmoidd'.*Did you mean 'sigmoid'"
-    ):
+    with pytest.raises(ValueError, match=r"`recurrent_activation` 'sigmoidd'.*Did you mean 'sigmoid'"):
         cls(4, recurrent_activation="sigmoidd")
 
 

@@ -5,8 +5,8 @@ import inspect
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
+
 from seqzoo.cells import GRUCell
 from seqzoo.cells import LSTMCell
 from seqzoo.cells import PeepholeLSTMCell
@@ -58,9 +58,7 @@ def _constructor_arguments(cls):
     """Every named argument of `cls.__init__` and of its seqzoo bases."""
     names = set()
     for klass in cls.__mro__:
-        if klass is RecurrentCell or (
-            issubclass(klass, RecurrentCell) and "__init__" in vars(klass)
-        ):
+        if klass is RecurrentCell or (issubclass(klass, RecurrentCell) and "__init__" in vars(klass)):
             for parameter in inspect.signature(klass.__init__).parameters.values():
                 if parameter.kind is parameter.POSITIONAL_OR_KEYWORD and parameter.name != "self":
                     names.add(parameter.name)
@@ -78,8 +76,16 @@ def test_get_config_round_trips_every_argument(cls):
     config = cell.get_config()
     assert _constructor_arguments(cls) <= set(config)
     assert config["units"] == 5 and config["name"] == "my_cell"
-    for key in ("use_bias", "dropout", "recurrent_dropout", "seed", "reset_after",
-                "minimal", "unit_forget_bias", "cell_clip"):
+    for key in (
+        "use_bias",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+        "reset_after",
+        "minimal",
+        "unit_forget_bias",
+        "cell_clip",
+    ):
         if key in ARGUMENTS[cls]:
             assert config[key] == ARGUMENTS[cls][key], key
     assert config["activation"] == "relu"
@@ -113,17 +119,13 @@ MODEL_CELLS = {
 
 def _bidirectional(make_cell):
     inputs = keras.Input((TIME, FEATURES))
-    outputs = keras.layers.Bidirectional(
-        keras.layers.RNN(make_cell(), return_sequences=True, unroll=UNROLL)
-    )(inputs)
+    outputs = keras.layers.Bidirectional(keras.layers.RNN(make_cell(), return_sequences=True, unroll=UNROLL))(inputs)
     return keras.Model(inputs, outputs)
 
 
 def _stacked(make_cell):
     inputs = keras.Input((TIME, FEATURES))
-    x = keras.layers.RNN(
-        [make_cell(), make_cell()], return_sequences=True, unroll=UNROLL
-    )(inputs)
+    x = keras.layers.RNN([make_cell(), make_cell()], return_sequences=True, unroll=UNROLL)(inputs)
     outputs = keras.layers.RNN(make_cell(), return_sequences=True)(x)
     return keras.Model(inputs, outputs)
 

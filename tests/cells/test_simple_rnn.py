@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 import pytest
-
 from backend_helpers import to_numpy
+
 from seqzoo.cells import SimpleRNNCell
 
 from .common import ATOL
@@ -44,12 +44,8 @@ def test_constant_weights_by_hand():
         recurrent_initializer=keras.initializers.Constant(0.2),
         bias_initializer="zeros",
     )
-    outputs, state = sequence_layer(cell, np.ones((1, 2, 1), "float32"))(
-        np.ones((1, 2, 1), "float32")
-    )
-    np.testing.assert_allclose(
-        to_numpy(outputs)[0, :, 0], [0.0996679946, 0.1193618440], atol=1e-6
-    )
+    outputs, state = sequence_layer(cell, np.ones((1, 2, 1), "float32"))(np.ones((1, 2, 1), "float32"))
+    np.testing.assert_allclose(to_numpy(outputs)[0, :, 0], [0.0996679946, 0.1193618440], atol=1e-6)
     np.testing.assert_allclose(to_numpy(state), [[0.1193618440]], atol=1e-6)
 
 

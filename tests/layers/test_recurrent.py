@@ -3,26 +3,20 @@
 import keras
 import numpy as np
 import pytest
-
-import seqzoo.cells
 from backend_helpers import to_numpy
-from seqzoo.layers.recurrent import Recurrent
 from twin_layers import ATOL
-from twin_layers import B
 from twin_layers import CELL_CASES
+from twin_layers import UNITS
+from twin_layers import B
 from twin_layers import F
 from twin_layers import T
-from twin_layers import UNITS
 from twin_layers import assert_same_outputs_and_gradients
 from twin_layers import inputs
 from twin_layers import padding_mask
 from twin_layers import twins
 
-
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
+import seqzoo.cells
+from seqzoo.layers.recurrent import Recurrent
 
 
 @pytest.mark.parametrize("case", CELL_CASES)
@@ -57,8 +51,7 @@ def test_initial_state_equals_the_plain_rnn():
     x = inputs()
     plain, fast = twins("lstm", x)
     rng = np.random.default_rng(3)
-    state = [keras.ops.convert_to_tensor(rng.normal(size=(B, UNITS)).astype("float32"))
-             for _ in range(2)]
+    state = [keras.ops.convert_to_tensor(rng.normal(size=(B, UNITS)).astype("float32")) for _ in range(2)]
     assert_same_outputs_and_gradients(plain, fast, x, initial_state=state)
 
 
@@ -91,11 +84,13 @@ def test_stateful_carries_the_state_between_calls():
 
 def test_keras_file_round_trip_gives_the_same_numbers(tmp_path):
     x = inputs()
-    model = keras.Sequential([
-        keras.Input((T, F)),
-        Recurrent(seqzoo.cells.PeepholeLSTMCell(UNITS), return_sequences=True),
-        keras.layers.Bidirectional(Recurrent(seqzoo.cells.GRUCell(UNITS), hoist_inputs=False)),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((T, F)),
+            Recurrent(seqzoo.cells.PeepholeLSTMCell(UNITS), return_sequences=True),
+            keras.layers.Bidirectional(Recurrent(seqzoo.cells.GRUCell(UNITS), hoist_inputs=False)),
+        ]
+    )
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
@@ -106,15 +101,18 @@ def test_keras_file_round_trip_gives_the_same_numbers(tmp_path):
 
 def test_stateful_states_are_saved_and_loaded(tmp_path):
     x = inputs()
-    model = keras.Sequential([
-        keras.Input(batch_shape=(B, None, F)),
-        Recurrent(seqzoo.cells.GRUCell(UNITS), stateful=True, return_sequences=True),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=(B, None, F)),
+            Recurrent(seqzoo.cells.GRUCell(UNITS), stateful=True, return_sequences=True),
+        ]
+    )
     model.predict_on_batch(x[:, :3])  # leaves a state to carry on from
     path = tmp_path / "stateful.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(
-        to_numpy(loaded.predict_on_batch(x[:, 3:])), to_numpy(model.predict_on_batch(x[:, 3:])),
+        to_numpy(loaded.predict_on_batch(x[:, 3:])),
+        to_numpy(model.predict_on_batch(x[:, 3:])),
         atol=1e-6,
     )

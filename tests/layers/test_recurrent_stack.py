@@ -13,12 +13,6 @@ CELLS = ("rnn", "gru", "lstm", "peephole")
 B, T, F, UNITS = 3, 5, 3, 4
 
 
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
-
-
 def numpy(x):
     return keras.ops.convert_to_numpy(x)
 
@@ -255,8 +249,16 @@ def test_merge_modes_are_the_bidirectional_ones():
 
 
 def test_config_round_trip_gives_the_same_numbers():
-    stack = built(cell="peephole", units=UNITS, depth=2, bidirectional=True, residual=True, dropout=0.1,
-                  cell_options={"use_bias": False}, return_sequences=False)
+    stack = built(
+        cell="peephole",
+        units=UNITS,
+        depth=2,
+        bidirectional=True,
+        residual=True,
+        dropout=0.1,
+        cell_options={"use_bias": False},
+        return_sequences=False,
+    )
     restored = keras.layers.deserialize(keras.layers.serialize(stack))
     assert restored.get_config() == stack.get_config()
     restored.build((None, None, F))

@@ -3,21 +3,15 @@
 import keras
 import numpy as np
 import pytest
+from backend_helpers import to_numpy
 
 import seqzoo.cells
-from backend_helpers import to_numpy
 from seqzoo.layers.recurrent import Recurrent
 from seqzoo.tbptt import TimeChunks
 from seqzoo.tbptt import fit_truncated
 
 B, T, F, UNITS = 3, 8, 2, 4
 ATOL = 1e-5
-
-
-@pytest.fixture(autouse=True)
-def _fixed_seed():
-    keras.utils.set_random_seed(0)
-    yield
 
 
 def data(seed=0):
@@ -28,10 +22,12 @@ def data(seed=0):
 
 
 def lstm_model(stateful, weights=None, layer=Recurrent):
-    model = keras.Sequential([
-        keras.Input(batch_shape=(B, None, F)),
-        layer(seqzoo.cells.LSTMCell(UNITS), stateful=stateful, return_sequences=True),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=(B, None, F)),
+            layer(seqzoo.cells.LSTMCell(UNITS), stateful=stateful, return_sequences=True),
+        ]
+    )
     if weights is not None:
         for variable, value in zip(model.trainable_variables, weights):
             variable.assign(value)
@@ -50,9 +46,7 @@ def test_chunk_forward_passes_equal_the_whole_sequence():
     whole = lstm_model(stateful=False)
     chunked = lstm_model(stateful=True, weights=trainable_weights(whole))
     chunks = [to_numpy(chunked.predict_on_batch(xc)) for (xc,) in TimeChunks(x, None, 2)]
-    np.testing.assert_allclose(
-        np.concatenate(chunks, axis=1), to_numpy(whole.predict_on_batch(x)), atol=ATOL
-    )
+    np.testing.assert_allclose(np.concatenate(chunks, axis=1), to_numpy(whole.predict_on_batch(x)), atol=ATOL)
 
 
 @pytest.mark.parametrize("layer", [Recurrent, keras.layers.RNN], ids=["recurrent", "keras_rnn"])
@@ -83,9 +77,9 @@ def test_chunks_carry_the_state_but_not_the_gradient():
 
     inputs = keras.Input(batch_shape=(B, None, F))
     states = [keras.Input(batch_shape=(B, UNITS)) for _ in range(2)]
-    outputs, *final = Recurrent(
-        seqzoo.cells.LSTMCell(UNITS), return_sequences=True, return_state=True
-    )(inputs, initial_state=states)
+    outputs, *final = Recurrent(seqzoo.cells.LSTMCell(UNITS), return_sequences=True, return_state=True)(
+        inputs, initial_state=states
+    )
     stepper = keras.Model([inputs, *states], outputs)
     stepper.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
     stepper.set_weights(start)

@@ -2,10 +2,10 @@
 
 import keras
 import numpy as np
-
-import seqzoo.cells
 from backend_helpers import to_numpy
 from backend_helpers import value_and_gradients
+
+import seqzoo.cells
 from seqzoo.layers.recurrent import Recurrent
 
 B, T, F, UNITS = 3, 6, 5, 4
@@ -14,16 +14,24 @@ ATOL = 1e-5
 # (one matrix product instead of one per step): float32 rounding grows with
 # their size, which reaches ~10 here.
 RTOL = 1e-5
+# Small enough that c<t> reaches it with these weights and inputs.
+CELL_CLIP = 0.3
 
 CELL_CASES = {
     "rnn": (seqzoo.cells.SimpleRNNCell, {}),
     "rnn_no_bias": (seqzoo.cells.SimpleRNNCell, {"use_bias": False}),
     "gru": (seqzoo.cells.GRUCell, {}),
     "gru_reset_before": (seqzoo.cells.GRUCell, {"reset_after": False}),
+    "gru_no_bias": (seqzoo.cells.GRUCell, {"use_bias": False}),
     "gru_minimal": (seqzoo.cells.GRUCell, {"minimal": True}),
+    "gru_minimal_reset_before": (
+        seqzoo.cells.GRUCell,
+        {"minimal": True, "reset_after": False},
+    ),
     "lstm": (seqzoo.cells.LSTMCell, {}),
-    "lstm_cell_clip": (seqzoo.cells.LSTMCell, {"cell_clip": 0.3}),
+    "lstm_cell_clip": (seqzoo.cells.LSTMCell, {"cell_clip": CELL_CLIP}),
     "peephole": (seqzoo.cells.PeepholeLSTMCell, {}),
+    "peephole_cell_clip": (seqzoo.cells.PeepholeLSTMCell, {"cell_clip": CELL_CLIP}),
 }
 
 

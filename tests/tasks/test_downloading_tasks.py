@@ -140,12 +140,20 @@ def test_conll2003(tmp_path):
         x, y = next(iter(task.batches("train", 8)))
         assert x.shape == y.shape
         run, results = train_tiny(
-            "lstm_bi_tagger", task, tmp_path / "run", epochs=6,
+            "lstm_bi_tagger",
+            task,
+            tmp_path / "run",
+            epochs=6,
             **{"backbone.units": 16, "inputs.embedding_dim": 16, "optimizer.learning_rate": 0.03},
         )
         assert set(results) == {
-            "loss", "accuracy", "token_accuracy", "majority_baseline",
-            "entity_precision", "entity_recall", "entity_f1",
+            "loss",
+            "accuracy",
+            "token_accuracy",
+            "majority_baseline",
+            "entity_precision",
+            "entity_recall",
+            "entity_f1",
         }
         # The majority-tag baseline, counted by hand on the test sentences.
         tags = [tag for _, sentence_tags in conll_examples("test", count) for tag in sentence_tags]

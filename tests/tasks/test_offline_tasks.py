@@ -2,7 +2,7 @@
 
 The datasets are generated for real (from installed packages) once per test
 session into a shared temporary TFDS folder; chorales use the builder's
-"small" config.
+"small" config (the task option `config`).
 """
 
 import numpy as np
@@ -18,16 +18,8 @@ from seqzoo.tasks.vocabulary import Vocabulary
 
 OFFLINE = ["japanese_vowels", "names", "names_by_gender", "dates", "chorales", "chorales_harmony"]
 DOWNLOADING = ["conll2003", "imdb_reviews", "ted_hrlr_translate/pt_to_en", "tiny_shakespeare"]
-SMALL_CHORALES = {"dataset": "seqzoo_chorales/small"}
+SMALL_CHORALES = {"config": "small"}
 FEW_DATES = {"splits": {"train": "train[:2000]", "validation": "validation[:200]", "test": "test[:200]"}}
-
-
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    """One TFDS folder for the whole session, so each dataset is generated once."""
-    path = tmp_path_factory.getbasetemp() / "seqzoo_tfds"
-    path.mkdir(exist_ok=True)
-    return str(path)
 
 
 def load(name, data_dir, **options):
@@ -230,7 +222,10 @@ def test_vocabularies_save_and_load(data_dir, tmp_path):
     other = load("dates", data_dir).load_vocabularies(tmp_path)
     for side in ("source", "target"):
         assert other.vocabularies[side].inverse == task.vocabularies[side].inverse
-    (x1, y1), (x2, y2) = next(task.examples("test").as_numpy_iterator()), next(other.examples("test").as_numpy_iterator())
+    (x1, y1), (x2, y2) = (
+        next(task.examples("test").as_numpy_iterator()),
+        next(other.examples("test").as_numpy_iterator()),
+    )
     np.testing.assert_array_equal(x1["inputs"], x2["inputs"])
     np.testing.assert_array_equal(y1, y2)
 

@@ -8,14 +8,6 @@ from seqzoo.tasks import DatasetUnavailableError
 from seqzoo.tasks.catalog import OFFLINE_TASKS
 
 
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    """One TFDS folder for the whole session, so each dataset is generated once."""
-    path = tmp_path_factory.getbasetemp() / "seqzoo_tfds"
-    path.mkdir(exist_ok=True)
-    return str(path)
-
-
 def test_unknown_task_suggests_the_closest():
     with pytest.raises(ValueError, match="Unknown task 'japanese_vowel'") as error:
         seqzoo.load_task("japanese_vowel")
@@ -25,8 +17,9 @@ def test_unknown_task_suggests_the_closest():
 
 
 def test_generic_task_without_topology():
-    with pytest.raises(ValueError, match="tfds:imdb_reviews") as error:
-        seqzoo.load_task("tfds:imdb_reviews")
+    # conll2003 has no supervised_keys to read the topology from.
+    with pytest.raises(ValueError, match="tfds:conll2003") as error:
+        seqzoo.load_task("tfds:conll2003")
     assert "topology" in str(error.value) and "many_to_one" in str(error.value)
 
 
@@ -37,7 +30,19 @@ def test_generic_task_unknown_topology():
 
 def test_generic_task_missing_feature():
     with pytest.raises(ValueError, match="label_feature"):
-        seqzoo.load_task("tfds:imdb_reviews", topology="many_to_one", inputs_feature="text")
+        seqzoo.load_task("tfds:conll2003", topology="many_to_one", inputs_feature="tokens")
+
+
+def test_unknown_task_names_the_data_tasks():
+    with pytest.raises(ValueError, match="Unknown task 'cvs:data.csv'.*csv:PATH.*folder:PATH.*tfds:NAME"):
+        seqzoo.load_task("cvs:data.csv")
+    with pytest.raises(ValueError, match="Task 'csv' needs a path after 'csv:', e.g. 'csv:my_texts.csv'"):
+        seqzoo.load_task("csv")
+
+
+def test_options_must_be_json():
+    with pytest.raises(ValueError, match="options must be JSON values"):
+        seqzoo.load_task("names", max_length=object())
 
 
 def test_unknown_split(data_dir):
@@ -83,6 +88,10 @@ def test_no_network_for_a_generic_task(monkeypatch):
         raise tfds.core.download.DownloadError(f"Failed to get url for {name}")
 
     monkeypatch.setattr(tfds, "load", no_network)
-    task = seqzoo.load_task("tfds:ag_news_subset", topology="many_to_one", inputs_feature="title", label_feature="label")
-    with pytest.raises(DatasetUnavailableError, match="'ag_news_subset' from data_dir=None.*offline task: japanese_vowels"):
+    task = seqzoo.load_task(
+        "tfds:ag_news_subset", topology="many_to_one", inputs_feature="title", label_feature="label"
+    )
+    with pytest.raises(
+        DatasetUnavailableError, match="'ag_news_subset' from data_dir=None.*offline task: japanese_vowels"
+    ):
         list(task.batches("train"))

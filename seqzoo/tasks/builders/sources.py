@@ -1,6 +1,10 @@
 """Imports the packages that seqzoo's own datasets are built from."""
 
 import importlib
+import importlib.metadata
+
+# The key of `DatasetInfo.metadata` that records what built a dataset.
+PACKAGE_VERSIONS = "package_versions"
 
 
 def require(module):
@@ -24,3 +28,24 @@ def require(module):
             f"installed (missing module: '{error.name}'). Install seqzoo's data sources "
             "with: pip install 'seqzoo[data]'"
         ) from error
+
+
+def package_versions(*distributions):
+    """The installed versions of the packages a dataset is built from, and of TFDS.
+
+    Recorded in the dataset's `DatasetInfo.metadata[PACKAGE_VERSIONS]` (its
+    `metadata.json`), since another version of a source package (a newer
+    corpus, other locale data) can build other examples.
+
+    Args:
+        *distributions: PyPI names, e.g. `"faker", "babel"`.
+
+    Returns:
+        `{name: version}`, with `"tensorflow-datasets"` last.
+
+    Example:
+
+    >>> package_versions("names")
+    {'names': '0.3.0', 'tensorflow-datasets': '4.9.10'}
+    """
+    return {name: importlib.metadata.version(name) for name in (*distributions, "tensorflow-datasets")}

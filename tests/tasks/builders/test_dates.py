@@ -6,7 +6,8 @@ import pytest
 import tensorflow_datasets as tfds
 
 import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
-from seqzoo.tasks.builders.dates.builder import LOCALES, PATTERNS
+from seqzoo.tasks.builders.dates.builder import LOCALES
+from seqzoo.tasks.builders.dates.builder import PATTERNS
 
 FIELDS = ("human", "iso", "locale", "pattern")
 

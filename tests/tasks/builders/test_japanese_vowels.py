@@ -7,9 +7,7 @@ import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
-    datasets = tfds.load(
-        "seqzoo_japanese_vowels", data_dir=str(tmp_path_factory.mktemp("tfds")), as_supervised=True
-    )
+    datasets = tfds.load("seqzoo_japanese_vowels", data_dir=str(tmp_path_factory.mktemp("tfds")), as_supervised=True)
     return {split: list(tfds.as_numpy(dataset)) for split, dataset in datasets.items()}
 
 
@@ -36,7 +34,7 @@ def test_every_speaker_present(splits):
 def test_first_training_series_matches_ts_file(splits):
     # JapaneseVowels_TRAIN.ts, first series (speaker 1, 20 frames): dimension 1
     # starts 1.860936,1.891651,...; dimension 2 starts -0.207383,-0.193249,...
-    (lpc, speaker), = [ex for ex in splits["train"] if ex[0][0, 0] == np.float32(1.860936)]
+    ((lpc, speaker),) = [ex for ex in splits["train"] if ex[0][0, 0] == np.float32(1.860936)]
     assert speaker == 0  # class name "1"
     assert lpc.shape == (20, 12)
     np.testing.assert_array_equal(lpc[:2, :2], np.float32([[1.860936, -0.207383], [1.891651, -0.193249]]))

@@ -6,8 +6,12 @@ import itertools
 import numpy as np
 import tensorflow_datasets as tfds
 
+from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
+from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
-from seqzoo.tasks.builders.splits import SHARES, SPLITS, hash_split
+from seqzoo.tasks.builders.splits import SHARES
+from seqzoo.tasks.builders.splits import SPLITS
+from seqzoo.tasks.builders.splits import hash_split
 
 VOICES = ("soprano", "alto", "tenor", "bass")
 STEP = 0.25  # One time step, in quarter notes: a sixteenth note.
@@ -54,8 +58,11 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
     >>> ds = tfds.load("seqzoo_chorales/small", split="train")
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Records the versions of the packages it is built from (metadata.json); the same examples.",
+    }
     BUILDER_CONFIGS = [
         ChoralesConfig(name="full", description="All chorales."),
         ChoralesConfig(name="small", description="30 chorales, 24/3/3.", max_chorales=30),
@@ -65,6 +72,7 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
         pitches = tfds.features.Sequence(np.int32)
         return tfds.core.DatasetInfo(
             builder=self,
+            metadata=tfds.core.MetadataDict(),
             description=(
                 "Bach's four-part chorales from music21's corpus, sampled on a "
                 "sixteenth-note grid: one MIDI pitch per step per voice, 0 for rest."
@@ -96,6 +104,7 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download: the corpus ships with music21.
+        self.info.metadata[PACKAGE_VERSIONS] = package_versions("music21")
         corpus = require("music21.corpus")
         # The Riemenschneider numbering lists a few chorales twice: keep each once.
         paths = list(dict.fromkeys(corpus.chorales.Iterator(returnType="filename")))
@@ -120,14 +129,17 @@ def _read(corpus, paths):
         sampled = {voice: _sample(parts[voice], steps) for voice in VOICES}
         key = score.analyze("key")
         time_signature = score.recurse().getElementsByClass("TimeSignature").first()
-        yield path, {
-            "id": path,
-            **{voice: pitches for voice, (pitches, _) in sampled.items()},
-            "soprano_onset": sampled["soprano"][1],
-            "key_tonic": key.tonic.name,
-            "mode": key.mode,
-            "time_signature": time_signature.ratioString,
-        }
+        yield (
+            path,
+            {
+                "id": path,
+                **{voice: pitches for voice, (pitches, _) in sampled.items()},
+                "soprano_onset": sampled["soprano"][1],
+                "key_tonic": key.tonic.name,
+                "mode": key.mode,
+                "time_signature": time_signature.ratioString,
+            },
+        )
 
 
 def _sample(part, steps):

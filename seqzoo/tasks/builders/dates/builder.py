@@ -4,8 +4,11 @@ import datetime
 
 import tensorflow_datasets as tfds
 
+from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
+from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
-from seqzoo.tasks.builders.splits import SPLITS, hash_split
+from seqzoo.tasks.builders.splits import SPLITS
+from seqzoo.tasks.builders.splits import hash_split
 
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL")
 # CLDR's four standard lengths, then custom patterns after the course's exercise.
@@ -63,12 +66,16 @@ class SeqzooDates(tfds.core.GeneratorBasedBuilder):
     >>> ds = tfds.load("seqzoo_dates", split="train", as_supervised=True)
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Records the versions of the packages it is built from (metadata.json); the same examples.",
+    }
 
     def _info(self):
         return tfds.core.DatasetInfo(
             builder=self,
+            metadata=tfds.core.MetadataDict(),
             description=(
                 "Dates rendered in many formats and locales with babel, lowercased, "
                 "paired with their ISO 8601 form (YYYY-MM-DD)."
@@ -95,6 +102,7 @@ class SeqzooDates(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download: everything is rendered locally.
+        self.info.metadata[PACKAGE_VERSIONS] = package_versions("faker", "babel")
         return {split: self._generate_examples(split) for split in SPLITS}
 
     def _generate_examples(self, split):
@@ -110,10 +118,5 @@ class SeqzooDates(tfds.core.GeneratorBasedBuilder):
             locale = fake.random_element(LOCALES)
             pattern = fake.random_element(PATTERNS)
             human = babel_dates.format_date(day, pattern, locale=locale)
-            yield count, {
-                "human": " ".join(human.lower().split()),
-                "iso": iso,
-                "locale": locale,
-                "pattern": pattern,
-            }
+            yield (count, {"human": " ".join(human.lower().split()), "iso": iso, "locale": locale, "pattern": pattern})
             count += 1

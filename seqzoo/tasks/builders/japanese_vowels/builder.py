@@ -5,6 +5,8 @@ import importlib.resources
 import numpy as np
 import tensorflow_datasets as tfds
 
+from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
+from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
 
 COEFFICIENTS = 12
@@ -29,12 +31,16 @@ class SeqzooJapaneseVowels(tfds.core.GeneratorBasedBuilder):
     >>> ds = tfds.load("seqzoo_japanese_vowels", split="train", as_supervised=True)
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Records the versions of the packages it is built from (metadata.json); the same examples.",
+    }
 
     def _info(self):
         return tfds.core.DatasetInfo(
             builder=self,
+            metadata=tfds.core.MetadataDict(),
             description=(
                 "Nine male Japanese speakers uttering /ae/: 12 LPC cepstrum coefficients "
                 "per frame, 7 to 29 frames per utterance (UEA/UCR archive, via sktime)."
@@ -63,10 +69,10 @@ class SeqzooJapaneseVowels(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download: the files ship with sktime.
+        self.info.metadata[PACKAGE_VERSIONS] = package_versions("sktime")
         folder = importlib.resources.files(require("sktime.datasets")) / "data" / "JapaneseVowels"
         return {
-            split: self._generate_examples(folder / f"JapaneseVowels_{split.upper()}.ts")
-            for split in ("train", "test")
+            split: self._generate_examples(folder / f"JapaneseVowels_{split.upper()}.ts") for split in ("train", "test")
         }
 
     def _generate_examples(self, path):

@@ -5,8 +5,11 @@ import importlib.resources
 import numpy as np
 import tensorflow_datasets as tfds
 
+from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
+from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
-from seqzoo.tasks.builders.splits import SPLITS, hash_split
+from seqzoo.tasks.builders.splits import SPLITS
+from seqzoo.tasks.builders.splits import hash_split
 
 GENDERS = ("female", "male")
 
@@ -33,12 +36,16 @@ class SeqzooNames(tfds.core.GeneratorBasedBuilder):
     >>> ds = tfds.load("seqzoo_names", split="train")
     """
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    VERSION = tfds.core.Version("1.1.0")
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Records the versions of the packages it is built from (metadata.json); the same examples.",
+    }
 
     def _info(self):
         return tfds.core.DatasetInfo(
             builder=self,
+            metadata=tfds.core.MetadataDict(),
             description=(
                 "First names from the US Census 1990 (the PyPI package `names`), "
                 "with gender and census frequency in percent."
@@ -63,6 +70,7 @@ class SeqzooNames(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         del dl_manager  # Nothing to download: the lists ship with `names`.
+        self.info.metadata[PACKAGE_VERSIONS] = package_versions("names")
         folder = importlib.resources.files(require("names"))
         return {split: self._generate_examples(folder, split) for split in SPLITS}
 

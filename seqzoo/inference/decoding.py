@@ -1,4 +1,9 @@
-"""Generation from seqzoo models, one token at a time (the course's sampling loop).
+"""Generation from seqzoo models, one token at a time: the NumPy reference decoders.
+
+These are the definitions: `seqzoo.inference.loop` runs the same decoders
+with the whole loop compiled in one call (the default of `seqzoo.generate`
+on TensorFlow and JAX), and its tests check it against these token for
+token; on PyTorch, or with `compiled=False`, these run.
 
 Every decoder here drives a `seqzoo.architectures.Stepper`: it feeds the start
 token (BOS), reads the next-token logits, picks a token, feeds it back, and
@@ -19,8 +24,8 @@ Two levels here:
   normalization), plus `score`, the log-probability of given sequences on the
   same step-wise path. All stop a sequence at EOS; an id-level `prefix` is
   fed after BOS and kept at the head of the output.
-- `seqzoo.generation.generate` builds on them: from a run folder to
-  decoded strings.
+- `seqzoo.generation.generate` builds on them (or on the compiled loop):
+  from a run folder to decoded strings.
 
 On `keras_hub.samplers`: keras-hub 0.32 has greedy, top-k, top-p and beam
 samplers on a `next(prompt, cache, index)` contract that a recurrent state
@@ -46,125 +51,25 @@ Example:
 ['Mara', 'Marlene', 'Madie']
 """
 
-import math
-import numbers
-
+import keras
 import numpy as np
 from keras import ops
 
 from seqzoo.architectures import Stepper
+from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
+from seqzoo.inference.settings import check_settings
+from seqzoo.inference.settings import filter_logits
+from seqzoo.inference.settings import forbidden_ids
+from seqzoo.inference.settings import is_int
+from seqzoo.inference.settings import next_token_log_probabilities
+from seqzoo.inference.settings import next_token_probabilities
+from seqzoo.inference.settings import prefix_rows
 from seqzoo.tasks.vocabulary import BOS_ID
 from seqzoo.tasks.vocabulary import EOS_ID
 from seqzoo.tasks.vocabulary import PAD_ID
-from seqzoo.tasks.vocabulary import UNK_ID
-
-NEVER = (PAD_ID, BOS_ID)
-DEFAULT_MAX_LENGTH = 100
-DEFAULT_LENGTH_PENALTY = 0.7
-
-
-# -- checking settings ----------------------------------------------------------
-
-
-def is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_settings(temperature=None, top_k=None, top_p=None, beam=None, num=None, max_length=None, length_penalty=None):
-    """Raises a `ValueError` naming the received value and the allowed range.
-
-    `None` means "not set" for every argument.
-    """
-    if temperature is not None and not (
-        isinstance(temperature, numbers.Real) and not isinstance(temperature, bool)
-        and math.isfinite(temperature) and temperature > 0
-    ):
-        raise ValueError(
-            f"Received temperature={temperature!r}; it must be a finite number > 0 "
-            "(1 samples from the model's distribution, values near 0 approach greedy decoding)."
-        )
-    for name, value in (("top_k", top_k), ("beam", beam), ("num", num), ("max_length", max_length)):
-        if value is not None and not (is_int(value) and value >= 1):
-            raise ValueError(f"Received {name}={value!r}; it must be an integer >= 1.")
-    if top_p is not None and not (
-        isinstance(top_p, numbers.Real) and not isinstance(top_p, bool) and 0 < top_p <= 1
-    ):
-        raise ValueError(f"Received top_p={top_p!r}; it must be a number in (0, 1].")
-    if length_penalty is not None and not (
-        isinstance(length_penalty, numbers.Real) and not isinstance(length_penalty, bool)
-        and math.isfinite(length_penalty) and length_penalty >= 0
-    ):
-        raise ValueError(
-            f"Received length_penalty={length_penalty!r}; it must be a number >= 0 "
-            "(0: plain sum of log-probabilities; the course's 0.7 divides it by Ty^0.7)."
-        )
-
-
-def forbidden_ids(forbid_unk=False):
-    """The ids a decoder never emits: padding and BOS, and UNK if `forbid_unk`."""
-    return NEVER + ((UNK_ID,) if forbid_unk else ())
-
-
-# -- distributions -----------------------------------------------------------------
-
-
-def _log_softmax(x):
-    top = np.max(x, axis=-1, keepdims=True)
-    shifted = x - top
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-
-
-def filter_logits(logits, temperature=1.0, top_k=None, top_p=None, forbid=NEVER):
-    """Logits with `-inf` wherever a decoder may not go, divided by the temperature.
-
-    Args:
-        logits: `(batch, vocab)` next-token logits.
-        temperature: > 0; divides the logits (lower is more conservative).
-        top_k: keep only the `k` most likely tokens (ties: the lower id).
-        top_p: keep the smallest set of most likely tokens whose probability
-            reaches `top_p` (the nucleus), after the temperature and top-k.
-        forbid: ids never allowed (by default padding and BOS).
-
-    Returns:
-        A float64 NumPy array of the same shape.
-    """
-    check_settings(temperature=temperature, top_k=top_k, top_p=top_p)
-    x = np.array(logits, dtype="float64")
-    if forbid:
-        x[..., list(forbid)] = -np.inf
-    x = x / temperature
-    vocab = x.shape[-1]
-    if top_k is not None and top_k < vocab:
-        order = np.argsort(-x, axis=-1, kind="stable")
-        keep = np.zeros(x.shape, bool)
-        np.put_along_axis(keep, order[..., :top_k], True, axis=-1)
-        x = np.where(keep, x, -np.inf)
-    if top_p is not None and top_p < 1:
-        probabilities = np.exp(_log_softmax(x))
-        order = np.argsort(-probabilities, axis=-1, kind="stable")
-        sorted_probabilities = np.take_along_axis(probabilities, order, axis=-1)
-        before = np.cumsum(sorted_probabilities, axis=-1) - sorted_probabilities
-        keep = np.zeros(x.shape, bool)
-        np.put_along_axis(keep, order, before < top_p, axis=-1)
-        x = np.where(keep, x, -np.inf)
-    return x
-
-
-def next_token_log_probabilities(logits, temperature=1.0, top_k=None, top_p=None, forbid=NEVER):
-    """The log-distribution a decoder draws the next token from (see `filter_logits`).
-
-    Returns:
-        `(batch, vocab)` float64 log-probabilities, `-inf` where not allowed.
-    """
-    return _log_softmax(filter_logits(logits, temperature, top_k, top_p, forbid))
-
-
-def next_token_probabilities(logits, temperature=1.0, top_k=None, top_p=None, forbid=NEVER):
-    """`exp(next_token_log_probabilities(...))`: each row sums to 1."""
-    return np.exp(next_token_log_probabilities(logits, temperature, top_k, top_p, forbid))
-
 
 # -- the step ----------------------------------------------------------------------
+
 
 def step_function(stepper, compiled=True):
     """`stepper.next`, compiled for the backend where that gives the same numbers.
@@ -179,8 +84,6 @@ def step_function(stepper, compiled=True):
     function = getattr(stepper, "_seqzoo_compiled_next", None)
     if function is not None:
         return function
-    import keras
-
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -211,22 +114,6 @@ def _map_cache(function, cache):
     return function(cache)
 
 
-def _prefixes(prefix, batch_size):
-    """`None`, one id list for every row, or one id list per row -> a list per row."""
-    if prefix is None:
-        return [[] for _ in range(batch_size)]
-    rows = list(prefix)
-    if all(is_int(token) or (isinstance(token, np.integer)) for token in rows):
-        rows = [rows] * batch_size
-    if len(rows) != batch_size:
-        raise ValueError(f"Received {len(rows)} prefixes for a batch of {batch_size}; give one, or one per sequence.")
-    rows = [[int(token) for token in row] for row in rows]
-    bad = sorted({token for row in rows for token in row if token in NEVER or token == EOS_ID or token < 0})
-    if bad:
-        raise ValueError(f"Received prefix ids {bad}; a prefix may not hold padding (0), BOS (2) or EOS (3).")
-    return rows
-
-
 def _check_batch(batch_size, max_length):
     if not (is_int(batch_size) and batch_size >= 1):
         raise ValueError(f"Received batch_size={batch_size!r}; it must be an integer >= 1.")
@@ -247,7 +134,7 @@ def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled)
         without BOS and EOS.
     """
     _check_batch(batch_size, max_length)
-    prefixes = _prefixes(prefix, batch_size)
+    prefixes = prefix_rows(prefix, batch_size)
     step = step_function(stepper, compiled)
     outputs = [list(row) for row in prefixes]
     lengths = np.array([len(row) for row in prefixes])
@@ -261,9 +148,7 @@ def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled)
             tokens = np.array([row[t] for row in prefixes], "int32")
             continue
         chosen = np.asarray(pick(_numpy(logits)), "int32")
-        tokens = np.array(
-            [prefixes[row][t] if forced[row] else chosen[row] for row in range(batch_size)], "int32"
-        )
+        tokens = np.array([prefixes[row][t] if forced[row] else chosen[row] for row in range(batch_size)], "int32")
         for row in np.flatnonzero(~forced & ~finished):
             token = int(tokens[row])
             if token == EOS_ID:
@@ -301,16 +186,28 @@ def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False
     """
     forbid = forbidden_ids(forbid_unk)
     return _autoregress(
-        stepper, cache, batch_size, max_length, prefix,
-        lambda logits: filter_logits(logits, forbid=forbid).argmax(-1), compiled,
+        stepper,
+        cache,
+        batch_size,
+        max_length,
+        prefix,
+        lambda logits: filter_logits(logits, forbid=forbid).argmax(-1),
+        compiled,
     )
 
 
-
-
 def sample(
-    stepper, cache, batch_size, max_length, temperature=1.0, top_k=None, top_p=None, seed=None,
-    prefix=None, forbid_unk=False, compiled=True,
+    stepper,
+    cache,
+    batch_size,
+    max_length,
+    temperature=1.0,
+    top_k=None,
+    top_p=None,
+    seed=None,
+    prefix=None,
+    forbid_unk=False,
+    compiled=True,
 ):
     """Draws each next token from the model's (filtered) distribution.
 
@@ -347,8 +244,16 @@ def _length_norm(length, length_penalty):
 
 
 def beam_search(
-    stepper, cache, batch_size, max_length, beam_width=4, length_penalty=DEFAULT_LENGTH_PENALTY,
-    prefix=None, forbid_unk=False, return_all=False, compiled=True,
+    stepper,
+    cache,
+    batch_size,
+    max_length,
+    beam_width=4,
+    length_penalty=DEFAULT_LENGTH_PENALTY,
+    prefix=None,
+    forbid_unk=False,
+    return_all=False,
+    compiled=True,
 ):
     """Keeps the `beam_width` most likely partial sequences of each row, step by step.
 
@@ -378,7 +283,7 @@ def beam_search(
     _check_batch(batch_size, max_length)
     check_settings(beam=beam_width, length_penalty=length_penalty)
     width = beam_width
-    prefixes = _prefixes(prefix, batch_size)
+    prefixes = prefix_rows(prefix, batch_size)
     forbid = forbidden_ids(forbid_unk)
     step = step_function(stepper, compiled)
     cache = _map_cache(lambda x: ops.repeat(x, width, axis=0), cache)
@@ -410,14 +315,16 @@ def beam_search(
                 beam, token = divmod(int(index), vocab)
                 if token == EOS_ID:
                     if rank < width:
-                        finished[row].append((candidates[index] / _length_norm(length, length_penalty), beams[row][beam]))
+                        finished[row].append(
+                            (candidates[index] / _length_norm(length, length_penalty), beams[row][beam])
+                        )
                 else:
                     survivors.append((beam, token, candidates[index]))
                 if len(survivors) == width:
                     break
             new_scores = np.full(width, -np.inf)
             for slot, (beam, token, value) in enumerate(survivors):
-                sources[row, slot], next_tokens[row, slot], new_scores[slot] = beam, token, value
+                sources[row, slot], next_tokens[row, slot], new_scores[slot] = (beam, token, value)
             scores[row] = new_scores
             finished[row].sort(key=lambda item: -item[0])
             del finished[row][width:]

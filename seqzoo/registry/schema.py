@@ -31,9 +31,7 @@ class Field:
             return
         kinds = (int, float) if self.kind is float else self.kind
         if isinstance(value, bool) and self.kind is not bool or not isinstance(value, kinds):
-            raise ValueError(
-                f"Received {where}={value!r}; expected {getattr(self.kind, '__name__', self.kind)}."
-            )
+            raise ValueError(f"Received {where}={value!r}; expected {getattr(self.kind, '__name__', self.kind)}.")
         if self.choices is not None and value not in self.choices:
             raise unknown_name_error(f"value for {where}", value, self.choices)
         if self.minimum is not None and value < self.minimum:
@@ -178,8 +176,7 @@ def check_search(resolved, name):
         kinds = [kind for kind in SEARCH_KINDS if isinstance(spec, dict) and kind in spec]
         if len(kinds) != 1:
             raise ValueError(
-                f"{name}: search.{key} must have exactly one of {', '.join(SEARCH_KINDS)}; "
-                f"received {spec!r}."
+                f"{name}: search.{key} must have exactly one of {', '.join(SEARCH_KINDS)}; received {spec!r}."
             )
         kind, values = kinds[0], spec[kinds[0]]
         if kind == "choice" and (not isinstance(values, list) or not values):
@@ -190,8 +187,7 @@ def check_search(resolved, name):
             )
             if not (numbers and len(values) == 2 and values[0] < values[1]):
                 raise ValueError(
-                    f"{name}: search.{key} {kind} range must be [low, high] with low < high; "
-                    f"received {values!r}."
+                    f"{name}: search.{key} {kind} range must be [low, high] with low < high; received {values!r}."
                 )
             if spec.get("sampling", "linear") not in ("linear", "log"):
                 raise ValueError(f"{name}: search.{key} sampling must be linear or log.")
@@ -236,9 +232,7 @@ def check_cell_options(backbone, name):
     allowed -= {"self", "args", "kwargs", "units"}
     for key in backbone["cell_options"]:
         if key not in allowed:
-            raise unknown_name_error(
-                f"option of the {backbone['cell']} cell in {name}", key, allowed
-            )
+            raise unknown_name_error(f"option of the {backbone['cell']} cell in {name}", key, allowed)
     cell_class(backbone["units"], **backbone["cell_options"])
 
 
@@ -265,9 +259,7 @@ def resolve_section(section, values, name, topology):
     kind = resolved.get("type")
     for key in NEEDS.get(kind, ()):
         if resolved[key] is None:
-            raise ValueError(
-                f"{name}: {section}.{key} is required when {section}.type is {kind!r}."
-            )
+            raise ValueError(f"{name}: {section}.{key} is required when {section}.type is {kind!r}.")
     if kind is not None or section == "decoder":
         resolved = {k: v for k, v in resolved.items() if v is not None}
     return resolved

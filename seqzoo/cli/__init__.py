@@ -1,0 +1,61 @@
+"""The `seqzoo` command line: argparse only; each command calls the library.
+
+Nothing heavy is imported until a command runs, so `seqzoo --help` and an
+argument error answer without loading TensorFlow. A command's result goes to
+stdout (one JSON line for train, evaluate and tune); progress and messages go
+to stderr. A user's mistake is one line on stderr and exit code 2; Ctrl-C is
+exit code 130, and the same command resumes.
+"""
+
+import importlib.util
+import os
+import sys
+import warnings
+
+from seqzoo.cli import parser
+from seqzoo.runs.lock import FolderLockedError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ logs, quieted before it loads.
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with file descriptor 2 closed to its C++ start-up lines.
+
+    Its shared libraries log (oneDNN, CUDA drivers) before absl's logging is
+    set up, where `TF_CPP_MIN_LOG_LEVEL` cannot reach. Python's own errors
+    still reach stderr: they are raised, and printed after the descriptor is
+    back. Nothing is hidden when the user set `TF_CPP_MIN_LOG_LEVEL` below 2.
+    """
+    if "tensorflow" in sys.modules or int(os.environ["TF_CPP_MIN_LOG_LEVEL"]) < 2:
+        return
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved, silent = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(silent, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(silent)
+
+
+def main(argv=None):
+    """Runs the `seqzoo` command; a user's mistake prints one line, not a traceback."""
+    try:
+        args = parser.parser().parse_args(argv)
+    except SystemExit as exit:  # --help, --version, or a usage error (one line, exit code 2).
+        return exit.code
+    _import_tensorflow_quietly()
+    # Keras warns when a dataset of unknown length ends an epoch; a task's batches always do.
+    warnings.filterwarnings("ignore", message="Your input ran out of data")
+    try:
+        args.handler(args)
+    except (ValueError, FileNotFoundError, FolderLockedError) as error:
+        print(f"seqzoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"seqzoo {args.command}: interrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+    return 0

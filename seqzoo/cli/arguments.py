@@ -1,0 +1,69 @@
+"""The `seqzoo` command's argument types: each checks its value before anything is imported or written."""
+
+import argparse
+
+from seqzoo.errors import unknown_name_error
+from seqzoo.registry import sources
+from seqzoo.training import options as training
+
+
+def count(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, received {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, received {value}")
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
+def model(text):
+    try:
+        sources.check_source(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def folder(text):
+    try:
+        training.check_data_dir(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+class KeyValues(argparse.Action):
+    """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float)."""
+
+    def __call__(self, parser, namespace, text, option_string=None):
+        key, separator, value = text.partition("=")
+        if not separator or not key:
+            parser.error(
+                f"argument {option_string}: expected KEY=VALUE, e.g. {self.metavar_example}; received {text!r}"
+            )
+        values = dict(getattr(namespace, self.dest) or {})
+        if key in values:
+            parser.error(f"argument {option_string}: {key} is given twice")
+        values[key] = sources.parse_value(value)
+        setattr(namespace, self.dest, values)
+
+
+def key_values(example):
+    return type("KeyValues", (KeyValues,), {"metavar_example": example})
+
+
+def choice(what, names):
+    """An argument that must be one of `names`; a typo gets the closest names."""
+
+    def parse(text):
+        if text not in names:
+            raise argparse.ArgumentTypeError(str(unknown_name_error(what, text, names)))
+        return text
+
+    parse.__name__ = what
+    return parse

@@ -1,0 +1,161 @@
+"""What each `seqzoo` command does: it calls the library and prints the result on stdout.
+
+`seqzoo` loads its modules on first use, so importing this module loads no
+Keras; a command loads what it needs when it runs.
+"""
+
+import contextlib
+import json
+import os
+import sys
+
+import yaml
+
+import seqzoo
+from seqzoo import atomic
+from seqzoo import music
+
+
+def list_models(args):
+    rows = [("name", "topology", "cell", "direction", "depth", "parameters")]
+    for name in seqzoo.list_models(args.pattern):
+        config = seqzoo.get_config(name)
+        backbone = config["backbone"]
+        direction = "bi" if backbone["bidirectional"] else "uni"
+        parameters = f"{seqzoo.build(name).count_params():,}"
+        rows.append((name, config["topology"], backbone["cell"], direction, str(backbone["depth"]), parameters))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+
+
+def show(args):
+    print(yaml.safe_dump(seqzoo.get_config(args.model), sort_keys=False).rstrip())
+    with contextlib.redirect_stdout(sys.stderr):
+        seqzoo.build(args.model).summary()
+
+
+def tasks(args):
+    catalog = seqzoo.tasks.catalog
+    rows = [
+        (name, kind.topology, "offline" if name in catalog.OFFLINE_TASKS else "download", arguments["description"])
+        for name, (kind, arguments) in catalog.TASKS.items()
+    ]
+    rows.sort(key=lambda row: row[0] not in catalog.OFFLINE_TASKS)
+    rows += [
+        (pattern, topology, "yours", description) for pattern, (topology, description) in catalog.DATA_TASKS.items()
+    ]
+    for row in rows:
+        print(f"{row[0]:28} {row[1]:16} {row[2]:9} {row[3]}")
+
+
+def train(args):
+    with contextlib.redirect_stdout(sys.stderr):  # Keras's and TFDS's progress: stdout is the JSON line.
+        folder = seqzoo.train(
+            args.model,
+            args.task,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            out=args.out,
+            from_run=args.from_run,
+            freeze_backbone=args.freeze_backbone,
+            patience=args.patience,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            task_options=args.task_option,
+            tensorboard=args.tensorboard,
+            strategy=args.strategy,
+            **args.set,
+        )
+        metrics = seqzoo.RunFolder(folder).metrics()
+    print(json.dumps({"run": folder, **metrics}))
+
+
+def evaluate(args):
+    with contextlib.redirect_stdout(sys.stderr):
+        metrics = seqzoo.evaluate(
+            args.run, task=args.task, split=args.split, batch_size=args.batch_size, data_dir=args.data_dir
+        )
+    print(json.dumps({"run": args.run, **metrics}))
+
+
+def generate(args):
+    with contextlib.redirect_stdout(sys.stderr):
+        sequences = seqzoo.generate(
+            args.run,
+            num=args.num,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            beam=args.beam,
+            prefix=list(args.texts) + list(args.prefix) or None,
+            condition=args.condition,
+            seed=args.seed,
+            max_length=args.max_length,
+            context=args.context,
+            greedy=args.greedy,
+            **_given(length_penalty=args.length_penalty),
+            forbid_unk=not args.allow_unk,
+            data_dir=args.data_dir,
+        )
+        melodies = (
+            args.out is not None
+            and seqzoo.RunFolder(args.run).load_task(data_dir=args.data_dir).tokenizer == "integers"
+        )
+    if args.out is None:
+        for sequence in sequences:
+            print(sequence)
+    elif melodies:  # MIDI pitches, 0 a rest.
+        stem = os.path.splitext(args.out)[0]
+        for index, sequence in enumerate(sequences, 1):
+            path = stem if len(sequences) == 1 else f"{stem}_{index}"
+            for written in music.write_melody([int(token) for token in sequence.split()], path):
+                print(written)
+    else:
+        atomic.write_text(args.out, "".join(f"{sequence}\n" for sequence in sequences))
+        print(args.out)
+
+
+def tune(args):
+    with contextlib.redirect_stdout(sys.stderr):
+        result = seqzoo.tune(
+            args.model,
+            args.task,
+            tuner=args.tuner,
+            max_trials=args.max_trials or None,
+            epochs=args.epochs,
+            out=args.out,
+            data_dir=args.data_dir,
+            objective=args.objective,
+            direction=args.direction,
+            executions_per_trial=args.executions_per_trial,
+            overwrite=args.overwrite,
+            workers=args.workers,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            oracle_ip=args.oracle_ip,
+            oracle_port=args.oracle_port,
+            worker_timeout=args.worker_timeout,
+            verbose=args.verbose,
+            top=args.top,
+            **args.set,
+        )
+    if result is not None:  # None: a worker process of a chief/worker sweep.
+        print(json.dumps(result.summary()))
+
+
+def export(args):
+    with contextlib.redirect_stdout(sys.stderr):
+        endpoints = seqzoo.generation.export_run(
+            args.run,
+            args.out,
+            data_dir=args.data_dir,
+            forbid_unk=not args.allow_unk,
+            **_given(max_length=args.max_length),
+        )
+    print(json.dumps({"run": args.run, "out": args.out, "endpoints": endpoints}))
+
+
+def _given(**options):
+    """The options the user gave; the others keep the library's defaults (written once, there)."""
+    return {key: value for key, value in options.items() if value is not None}

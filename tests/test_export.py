@@ -1,0 +1,153 @@
+"""Export: a SavedModel whose `generate` (or `classify`) takes strings, run where neither seqzoo nor Keras is.
+
+The exported models are tiny and untrained; the reference for every output
+is `seqzoo.generate` (or the model itself) in this process. The SavedModel
+is loaded in a subprocess where importing `keras` or `seqzoo` fails (as in a
+serving environment that has only TensorFlow: TensorFlow imports Keras when
+it is installed, so it is blocked there).
+"""
+
+import json
+import subprocess
+import sys
+import types
+
+import keras
+import numpy as np
+import pytest
+
+import seqzoo
+from seqzoo.inference.export import export
+from seqzoo.tasks.vocabulary import Vocabulary
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a SavedModel needs TensorFlow")
+
+CHARS = list("abcdefgh")
+SOURCE = list("0123456789 -")
+MAX_LENGTH = 10
+
+LOADER = r"""
+import importlib.abc, importlib.machinery, json, sys
+
+
+class Block(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("keras", "seqzoo"):
+            return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        raise ImportError(f"{spec.name} is not installed here")
+
+    def exec_module(self, module):
+        pass
+
+
+sys.meta_path.insert(0, Block())
+import tensorflow as tf
+
+calls = json.loads(sys.argv[1])
+results = []
+for folder, endpoint, texts, kwargs in calls:
+    loaded = tf.saved_model.load(folder)
+    value = getattr(loaded, endpoint)(tf.constant(texts), **kwargs).numpy()
+    results.append(value.tolist() if value.dtype != object else [v.decode("utf-8") for v in value])
+results.append(sorted(name for name in ("keras", "seqzoo") if name in sys.modules))
+print(json.dumps(results))
+"""
+
+
+def _task(**fields):
+    task = types.SimpleNamespace(**fields)
+    task.prepare = lambda: task
+    return task
+
+
+def run_without_keras(calls):
+    """Runs `(folder, endpoint, texts, kwargs)` calls in a subprocess without Keras or seqzoo; their results."""
+    process = subprocess.run(
+        [sys.executable, "-c", LOADER, json.dumps(calls)], capture_output=True, text=True, timeout=600, cwd="/"
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    *results, imported = json.loads(process.stdout.strip().splitlines()[-1])
+    assert imported == []
+    return results
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """(folder, model, task) per kind of model, each exported once."""
+    folder = tmp_path_factory.mktemp("exported")
+    keras.utils.set_random_seed(0)
+    cases = {
+        "lm": (
+            seqzoo.build("gru_char_lm", **{"backbone.units": 8, "inputs.vocab_size": 12, "inputs.embedding_dim": 4}),
+            _task(vocabularies={"inputs": Vocabulary(CHARS)}, tokenizer="chars"),
+        ),
+        "translator": (
+            seqzoo.build(
+                "lstm_seq2seq_attention",
+                **{"backbone.units": 6, "inputs.vocab_size": 16, "targets.vocab_size": 12, "targets.embedding_dim": 5},
+            ),
+            _task(vocabularies={"source": Vocabulary(SOURCE), "target": Vocabulary(CHARS)}, tokenizer="chars"),
+        ),
+        "conditioned": (
+            seqzoo.build("gru_conditioned_char_lm", **{"backbone.units": 8, "inputs.vocab_size": 12}),
+            _task(vocabularies={"inputs": Vocabulary(CHARS)}, tokenizer="chars", condition_names=lambda: ["f", "m"]),
+        ),
+        "classifier": (
+            seqzoo.build(
+                "gru_uni", **{"backbone.units": 8, "inputs.vocab_size": 10, "outputs": {"type": "classes", "size": 3}}
+            ),
+            _task(
+                vocabularies={"inputs": Vocabulary(["the", "cat", "sat", "dog", "ran", "on"])},
+                tokenizer="words",
+                class_names=lambda: ["x", "y", "z"],
+            ),
+        ),
+    }
+    out = {}
+    for name, (model, task) in cases.items():
+        path = str(folder / name)
+        expected = ["serve", "classify", "class_names"] if name == "classifier" else ["serve", "generate"]
+        assert export(model, task, path, max_length=MAX_LENGTH) == expected
+        out[name] = (path, model, task)
+    return out
+
+
+def test_exported_generate_and_classify_need_neither_seqzoo_nor_keras(exported):
+    lm, translator, conditioned, classifier = (
+        exported[name] for name in ("lm", "translator", "conditioned", "classifier")
+    )
+    prefixes, sources, conditions = (["ab", "", "hh"], ["12 3", "2020-01 9"], ["f", "m", "m"])
+    sentences = ["the cat sat", "dog ran on the cat", "unknown words"]
+    calls = [
+        (lm[0], "generate", prefixes, {"temperature": 0.0}),
+        (lm[0], "generate", prefixes, {"beam": 3}),
+        (lm[0], "generate", prefixes, {"temperature": 0.7, "seed": 5}),
+        (lm[0], "generate", prefixes, {"temperature": 0.7, "seed": 5}),
+        (translator[0], "generate", sources, {}),
+        (translator[0], "generate", sources, {"beam": 2}),
+        (conditioned[0], "generate", conditions, {"temperature": 0.0}),
+        (classifier[0], "classify", sentences, {}),
+    ]
+    (greedy, beam, sampled, again, translated, translated_beam, by_condition, probabilities) = run_without_keras(calls)
+
+    def reference(case, **kwargs):
+        return seqzoo.generate(case[1], task=None, max_length=MAX_LENGTH, **kwargs)
+
+    def text(ids):
+        return "".join(Vocabulary(CHARS).decode(ids))
+
+    lm_prefixes = [Vocabulary(CHARS).encode(list(p)) if p else None for p in prefixes]
+    assert greedy == [text(reference(lm, prefix=p, greedy=True)[0]) for p in lm_prefixes]
+    assert beam == [text(reference(lm, prefix=p, beam=3)[0]) for p in lm_prefixes]
+    assert sampled == again and all(row.startswith(p) for row, p in zip(sampled, prefixes))
+    assert all(set(row) <= set(CHARS) for row in sampled)
+    source_ids = [Vocabulary(SOURCE).encode(list(s)) for s in sources]
+    assert translated == [text(ids) for ids in reference(translator, source=source_ids)]
+    assert translated_beam == [text(ids) for ids in reference(translator, source=source_ids, beam=2)]
+    assert by_condition == [text(ids) for ids in reference(conditioned, condition=[0, 1, 1], greedy=True)]
+    ids = [Vocabulary(classifier[2].vocabularies["inputs"].tokens).encode(s.split()) for s in sentences]
+    padded = np.array([row + [0] * (5 - len(row)) for row in ids], "int32")
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(classifier[1](padded), axis=-1))
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
