@@ -32,9 +32,11 @@ from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell  # noqa: E402
 
 __all__ = [
     "DropoutRNNCell",
+    "average_scalar_logs_across_workers",
     "backend_gru",
     "backend_lstm",
     "backend_rnn",
+    "build_training_state_from_batch",
     "check_versions",
     "oracle_service",
     "oracle_stub",

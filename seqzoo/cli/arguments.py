@@ -21,20 +21,22 @@ def count(minimum):
     return parse
 
 
-def model(text):
-    try:
-        sources.check_source(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return text
+def _checked(check, name):
+    """An argument type that runs a library check (which raises `ValueError`) and keeps the text."""
+
+    def parse(text):
+        try:
+            check(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return text
+
+    parse.__name__ = name
+    return parse
 
 
-def folder(text):
-    try:
-        training.check_data_dir(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return text
+model = _checked(sources.check_source, "model")  # A registered name or a YAML file.
+folder = _checked(training.check_data_dir, "folder")  # A data folder: a folder, or nothing there yet.
 
 
 class KeyValues(argparse.Action):

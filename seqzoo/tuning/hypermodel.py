@@ -175,25 +175,11 @@ def _declare(hp, key, spec, default):
         return hp.Choice(key, spec["choice"], default=default)
     if "bool" in spec:
         return hp.Boolean(key, default=default)
-    if "int" in spec:
-        low, high = spec["int"]
-        return hp.Int(
-            key,
-            low,
-            high,
-            step=spec.get("step"),
-            sampling=spec.get("sampling", "linear"),
-            default=default,
-        )
-    low, high = spec["float"]
-    return hp.Float(
-        key,
-        low,
-        high,
-        step=spec.get("step"),
-        sampling=spec.get("sampling", "linear"),
-        default=default,
-    )
+    kind = "int" if "int" in spec else "float"
+    low, high = spec[kind]
+    declare = hp.Int if kind == "int" else hp.Float
+    sampling = spec.get("sampling", "linear")
+    return declare(key, low, high, step=spec.get("step"), sampling=sampling, default=default)
 
 
 def get_objective(objective, names, direction=None):
