@@ -247,7 +247,7 @@ def test_a_many_to_one_run_is_one_error_line(tmp_path, capsys):
     model = seqzoo.build("gru_uni", **{"backbone.units": 4, "inputs.vocab_size": 20, "inputs.embedding_dim": 4})
     folder = tmp_path / "classifier"
     run = RunFolder(str(folder))
-    run.lock().release()
+    folder.mkdir()
     run.start({"task": "japanese_vowels", "model": "gru_uni", "data_dir": None}, model.seqzoo_config, {})
     run.save_model(model)
     run.write_json("metrics.json", {"accuracy": 0.5})

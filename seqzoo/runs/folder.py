@@ -1,5 +1,6 @@
 """A run folder: its layout, its stage, its record, and every read and write of it."""
 
+import contextlib
 import csv
 import io
 import os
@@ -89,12 +90,16 @@ class RunFolder:
         """The resolved config of the run's model."""
         return atomic.read_json(self.file(CONFIG))
 
+    @contextlib.contextmanager
     def lock(self):
-        """Creates the folder and holds its lock; see `seqzoo.runs.FolderLock`."""
+        """Creates the folder and holds its lock while the block runs; see `seqzoo.runs.FolderLock`.
+
+        Stray temporary files of a killed writer are removed once the lock is held.
+        """
         os.makedirs(self.path, exist_ok=True)
-        lock = FolderLock(self.path).acquire()
-        atomic.remove_temporaries(self.path)
-        return lock
+        with FolderLock(self.path):
+            atomic.remove_temporaries(self.path)
+            yield self
 
     def check_can_start(self):
         """Raises unless the folder is new, empty, or an unfinished run (`out=` of `train`)."""

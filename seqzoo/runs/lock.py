@@ -76,7 +76,7 @@ class FolderLock:
         return f"{self.folder!r} is in use by {who}; wait for it to finish, or choose another folder."
 
     def __enter__(self):
-        return self if self._descriptor is not None else self.acquire()  # `RunFolder.lock()` returns it held.
+        return self.acquire()
 
     def __exit__(self, *exc):
         self.release()

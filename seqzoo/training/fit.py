@@ -152,8 +152,8 @@ def train(
                     model = distribute.rebuild_in_scope(model, strategy)
                 work.start({**wanted, **_provenance(task, transfer)}, model.seqzoo_config, task.vocabularies)
             else:
-                _check_same_run(run, wanted, model_or_name, task, overrides)
                 task.load_vocabularies(run.path)
+                _check_same_run(run, wanted, model_or_name, task, overrides)
                 model = model_or_name if isinstance(model_or_name, keras.Model) else None
             if work.stage in ("created", "training"):
                 _fit(work, model, model_or_name, task, source, wanted, callbacks, verbose, strategy, tensorboard)
@@ -169,15 +169,13 @@ def train(
 def _owned(run):
     """Holds the run's lock; a folder this call created is removed again if it fails before writing."""
     created = not os.path.exists(run.path)
-    lock = run.lock()
     try:
-        yield
+        with run.lock():
+            yield
     except BaseException:
-        lock.release()
         if created and not os.listdir(run.path):
             os.rmdir(run.path)
         raise
-    lock.release()
 
 
 def _default_out(label, task):
@@ -233,7 +231,6 @@ def _check_same_run(run, wanted, model_or_name, task, overrides):
     """Refuses to resume `run` with other arguments or another model than it was started with."""
     differences = run.differences(wanted)
     if not differences and not isinstance(model_or_name, keras.Model):
-        task.load_vocabularies(run.path)
         config = get_config(model_or_name, task, **overrides)
         if config != run.config:
             differences.append(f"config: the model {wanted['model']!r} resolves to another config than config.json")
@@ -249,7 +246,8 @@ def _check_same_run(run, wanted, model_or_name, task, overrides):
 def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, strategy, tensorboard):
     """Trains until the epochs run out or early stopping, resuming from the run's backup."""
     epoch = RunBackup.saved_epoch(run)
-    rows = [row for row in run.history() if int(row["epoch"]) < epoch]
+    logged = run.history()
+    rows = [row for row in logged if int(row["epoch"]) < epoch]
     if training_is_over(rows, record["epochs"], record["patience"]):
         run.set_stage("trained")
         return
@@ -262,7 +260,7 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
                 if record["freeze_backbone"]:
                     freeze(model)
                     compile_model(model, run.config)
-    if len(rows) != len(run.history()):  # Epochs logged but not backed up run again.
+    if len(rows) != len(logged):  # Epochs logged but not backed up run again.
         run.write_history(rows)
     run.set_stage("training")
     train_batches = distribute.shard_by_data(
