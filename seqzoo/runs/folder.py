@@ -9,6 +9,7 @@ import shutil
 import keras
 
 from seqzoo import atomic
+from seqzoo.runs.lock import LOCK_FILE
 from seqzoo.runs.lock import FolderLock
 from seqzoo.tasks import Vocabulary
 from seqzoo.tasks import load_task
@@ -19,7 +20,7 @@ BEST, LAST = "best.keras", "last.keras"
 VOCABULARY_PREFIX = "vocabulary_"
 STAGES = ("created", "training", "trained", "finished")
 # What a run folder may hold, so that --out never writes into a folder of other files.
-LAYOUT = (RECORD, CONFIG, MODEL, METRICS, HISTORY, CURVE, CHECKPOINTS, BACKUP, LOGS, ".lock")
+LAYOUT = (RECORD, CONFIG, MODEL, METRICS, HISTORY, CURVE, CHECKPOINTS, BACKUP, LOGS, LOCK_FILE)
 
 
 class RunFolderError(ValueError):

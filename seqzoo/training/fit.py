@@ -16,13 +16,9 @@ from seqzoo.registry.sources import model_label
 from seqzoo.runs.folder import BACKUP
 from seqzoo.runs.folder import BEST
 from seqzoo.runs.folder import CHECKPOINTS
-from seqzoo.runs.folder import CURVE
 from seqzoo.runs.folder import LOGS
-from seqzoo.runs.folder import METRICS
-from seqzoo.runs.folder import MODEL
 from seqzoo.runs.folder import RunFolder
 from seqzoo.runs.folder import RunFolderError
-from seqzoo.runs.plots import training_curve
 from seqzoo.tasks import Task
 from seqzoo.tasks import load_task
 from seqzoo.training import distribute
@@ -31,12 +27,12 @@ from seqzoo.training.callbacks import RunBackup
 from seqzoo.training.callbacks import RunCheckpoints
 from seqzoo.training.callbacks import RunHistory
 from seqzoo.training.callbacks import training_is_over
-from seqzoo.training.evaluation import task_metrics
 from seqzoo.training.options import BATCH_SIZE
 from seqzoo.training.options import EPOCHS
 from seqzoo.training.options import PATIENCE
 from seqzoo.training.options import SEED
 from seqzoo.training.options import check_training_arguments
+from seqzoo.training.save import finish_run
 from seqzoo.training.transfer import freeze_backbone as freeze
 from seqzoo.training.transfer import transfer_weights
 
@@ -293,12 +289,7 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
 
 
 def _finish(run, task, batch_size):
-    """From `trained` to `finished`: `model.keras` (the best epoch), the curve, then `metrics.json`."""
+    """From `trained` to `finished`, with the best epoch's model (the backup is no longer needed)."""
     best = run.load_model(os.path.join(CHECKPOINTS, BEST))
-    run.save_model(best, MODEL)
     run.remove(BACKUP)
-    figure = training_curve(run.history())
-    if figure is not None:
-        run.save_figure(figure, CURVE)
-    run.write_json(METRICS, task_metrics(task, best, "test", batch_size))
-    run.set_stage("finished")
+    finish_run(run, best, task, batch_size)

@@ -1,4 +1,4 @@
-"""`save_run`: a finished run folder for a model trained elsewhere (a sweep's best trial, a preset)."""
+"""`save_run` (a finished run folder for a model trained elsewhere) and `finish_run`, the last stage of every run."""
 
 from seqzoo.runs.folder import CURVE
 from seqzoo.runs.folder import METRICS
@@ -28,9 +28,16 @@ def save_run(out, model, task, record, history=()):
         run.start(record, model.seqzoo_config, task.vocabularies)
         if history:
             run.write_history(list(history))
-            run.save_figure(training_curve(list(history)), CURVE)
-        run.save_model(model, MODEL)
         run.set_stage("trained")
-        run.write_json(METRICS, task_metrics(task, model, "test", record["batch_size"]))
-        run.set_stage("finished")
+        finish_run(run, model, task, record["batch_size"])
     return run
+
+
+def finish_run(run, model, task, batch_size):
+    """From `trained` to `finished`: `model.keras`, the training curve, then `metrics.json` (test split)."""
+    run.save_model(model, MODEL)
+    figure = training_curve(run.history())
+    if figure is not None:
+        run.save_figure(figure, CURVE)
+    run.write_json(METRICS, task_metrics(task, model, "test", batch_size))
+    run.set_stage("finished")
