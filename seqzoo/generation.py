@@ -31,7 +31,7 @@ from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
 from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
 from seqzoo.inference.settings import check_settings
 from seqzoo.inference.settings import is_int
-from seqzoo.runs.folder import RunFolder
+from seqzoo.presets.catalog import open_run
 from seqzoo.tasks import load_task
 from seqzoo.tasks.tokenizers import join
 from seqzoo.tasks.tokenizers import tokenize
@@ -67,7 +67,7 @@ def load_run(folder, task=None, data_dir=None, generative=True):
     """A finished run's model and its `Task` (with the run's vocabularies): the one place run folders are read.
 
     Args:
-        folder: the run folder.
+        folder: the run folder, or `preset:NAME`.
         task: the task (name or `Task`) when it cannot be recreated from the run.
         data_dir: the TFDS data folder.
         generative: whether to refuse, before loading, a model that does not generate.
@@ -75,7 +75,7 @@ def load_run(folder, task=None, data_dir=None, generative=True):
     Returns:
         `(model, task, where)`; `where` names the run in messages.
     """
-    run = RunFolder(folder).check_finished()
+    run = open_run(folder)
     record = run.record
     where = f"Run folder {folder!r} ({record.get('model')} on task {record.get('task')})"
     if generative:
@@ -94,7 +94,7 @@ def export_run(folder, out, task=None, data_dir=None, **options):
     """`seqzoo export RUN --out DIR`: a finished run's model as a SavedModel that serves strings.
 
     Args:
-        folder: the run folder.
+        folder: the run folder, or `preset:NAME`.
         out: the SavedModel folder to write.
         task: the task (name or `Task`) when it cannot be recreated from the run.
         data_dir: the TFDS data folder (for class and condition names).
@@ -255,7 +255,7 @@ def generate(
     unless a sampling setting is given.
 
     Args:
-        run_or_model: a finished run folder, or a seqzoo model (then pass
+        run_or_model: a finished run folder or `preset:NAME`, or a seqzoo model (then pass
             `task`, a `Task` with its vocabularies, to get strings; without
             it, prefixes, conditions and sources are ids and so is the result).
         num: sequences per prefix / condition / source (for beam search, the

@@ -24,6 +24,7 @@ LAYERS = [
     ["inference"],
     ["registry"],
     ["runs"],
+    ["presets"],
     ["training"],
     ["generation"],
     ["tuning"],

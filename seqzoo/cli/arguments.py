@@ -3,6 +3,7 @@
 import argparse
 
 from seqzoo.errors import unknown_name_error
+from seqzoo.presets import sources as presets
 from seqzoo.registry import sources
 from seqzoo.training import options as training
 
@@ -37,6 +38,7 @@ def _checked(check, name):
 
 model = _checked(sources.check_source, "model")  # A registered name or a YAML file.
 folder = _checked(training.check_data_dir, "folder")  # A data folder: a folder, or nothing there yet.
+run = _checked(presets.check_reference, "run")  # A run folder, or preset:NAME / preset:PATH.
 
 
 class KeyValues(argparse.Action):

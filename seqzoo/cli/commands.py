@@ -24,9 +24,7 @@ def list_models(args):
         direction = "bi" if backbone["bidirectional"] else "uni"
         parameters = f"{seqzoo.build(name).count_params():,}"
         rows.append((name, config["topology"], backbone["cell"], direction, str(backbone["depth"]), parameters))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    _print_table(rows)
 
 
 def show(args):
@@ -47,6 +45,13 @@ def tasks(args):
     ]
     for row in rows:
         print(f"{row[0]:28} {row[1]:16} {row[2]:9} {row[3]}")
+
+
+def presets(args):
+    rows = [("name", "task", "model", "test metric", "bar")]
+    for preset in seqzoo.list_presets():
+        rows.append((preset.name, preset.task, preset.model, f"{preset.metric} {preset.value:.4f}", preset.bar))
+    _print_table(rows)
 
 
 def train(args):
@@ -100,7 +105,7 @@ def generate(args):
         )
         melodies = (
             args.out is not None
-            and seqzoo.RunFolder(args.run).load_task(data_dir=args.data_dir).tokenizer == "integers"
+            and seqzoo.presets.open_run(args.run).load_task(data_dir=args.data_dir).tokenizer == "integers"
         )
     if args.out is None:
         for sequence in sequences:
@@ -154,6 +159,13 @@ def export(args):
             **_given(max_length=args.max_length),
         )
     print(json.dumps({"run": args.run, "out": args.out, "endpoints": endpoints}))
+
+
+def _print_table(rows):
+    """Rows of strings as aligned columns, the header first."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
 def _given(**options):

@@ -23,6 +23,9 @@ distributed sweeps (keras-tuner's chief/worker mode):
 """
 
 
+RUN_HELP = "a finished run folder, or preset:NAME (see `seqzoo presets`)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line (what was received, what is allowed) instead of the usage text."""
 
@@ -47,6 +50,11 @@ def parser():
     tasks = commands.add_parser("tasks", help="the ready-made tasks, offline ones first")
     tasks.set_defaults(handler=run.tasks)
 
+    presets = commands.add_parser(
+        "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric"
+    )
+    presets.set_defaults(handler=run.presets)
+
     train = commands.add_parser("train", help="train a model on a task; prints the test metrics as JSON")
     train.add_argument("model", type=arguments.model, help="a name from `seqzoo list`, or a YAML config file")
     _task_arguments(train, required=True)
@@ -70,7 +78,10 @@ def parser():
     )
     train.add_argument("--out", help="the run folder; running the same command again resumes it")
     train.add_argument(
-        "--from", dest="from_run", help="fine-tune: start from this finished run's weights where they fit"
+        "--from",
+        dest="from_run",
+        type=arguments.run,
+        help="fine-tune: start from this finished run's (or preset:NAME's) weights where they fit",
     )
     train.add_argument("--freeze-backbone", action="store_true", help="with --from, keep the recurrent layers fixed")
     train.add_argument(
@@ -162,7 +173,7 @@ def parser():
     tune.set_defaults(handler=run.tune)
 
     evaluate = commands.add_parser("evaluate", help="a run's metrics on its task's test split, as JSON")
-    evaluate.add_argument("run", help="a finished run folder")
+    evaluate.add_argument("run", type=arguments.run, help=RUN_HELP)
     evaluate.add_argument("--task", help="another task to evaluate on (with the run's vocabularies)")
     evaluate.add_argument("--split", default="test", choices=["test", "validation"])
     evaluate.add_argument("--batch-size", type=arguments.count(1), help="default: the run's own")
@@ -176,7 +187,7 @@ def parser():
         "encoder-decoder model. Prints one sequence per line, or with --out writes them (a melody run: OUT's stem "
         "as .mid and .musicxml) and prints the written paths.",
     )
-    generate.add_argument("run", help="a finished run folder")
+    generate.add_argument("run", type=arguments.run, help=RUN_HELP)
     generate.add_argument(
         "texts", nargs="*", metavar="TEXT", help="source texts to translate, or prefixes (as --prefix)"
     )
@@ -209,7 +220,7 @@ def parser():
         "classifier `classify(texts)` -> class probabilities. Loading it needs only TensorFlow: "
         "tf.saved_model.load(OUT).generate(tf.constant([...])). Prints a JSON line with the endpoints.",
     )
-    export.add_argument("run", help="a finished run folder")
+    export.add_argument("run", type=arguments.run, help=RUN_HELP)
     export.add_argument("--out", required=True, help="the SavedModel folder to write")
     export.add_argument("--max-length", type=arguments.count(1), help="most tokens a generation writes (default 100)")
     export.add_argument("--allow-unk", action="store_true", help="let the unknown token be generated")

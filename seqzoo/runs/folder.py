@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import shutil
+import warnings
 
 import keras
 
@@ -203,7 +204,10 @@ class RunFolder:
         if name == MODEL:
             self.check_finished()
         try:
-            return keras.saving.load_model(self.file(name))
+            with warnings.catch_warnings():
+                # A preset is saved without its optimizer's state, which nothing that reads a run needs.
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                return keras.saving.load_model(self.file(name))
         except (OSError, ValueError, KeyError) as error:
             raise RunFolderError(f"Run folder {self.path!r} is corrupted: {type(error).__name__}: {error}") from error
 

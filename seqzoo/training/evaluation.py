@@ -3,7 +3,7 @@
 import os
 
 from seqzoo.inference.decoding import greedy_translate
-from seqzoo.runs.folder import RunFolder
+from seqzoo.presets.catalog import open_run
 from seqzoo.tasks import TranslationTask
 from seqzoo.tasks import load_task
 from seqzoo.training.options import check_count
@@ -21,7 +21,7 @@ def evaluate(run_or_model, task=None, split="test", batch_size=None, data_dir=No
     """The task's metrics for a finished run or a model.
 
     Args:
-        run_or_model: a finished run folder, or a seqzoo model (then `task` is needed).
+        run_or_model: a finished run folder or `preset:NAME`, or a seqzoo model (then `task` is needed).
         task: the task; by default the run's own, with the run's vocabularies.
         split: `"test"` or `"validation"`.
         batch_size: by default the run's own (64 for a model). Keras's loss
@@ -35,7 +35,7 @@ def evaluate(run_or_model, task=None, split="test", batch_size=None, data_dir=No
         check_count("batch_size", batch_size)
     check_data_dir(data_dir)
     if isinstance(run_or_model, (str, os.PathLike)):
-        run = RunFolder(run_or_model).check_finished()
+        run = open_run(run_or_model)
         model = run.load_model()
         task = run.load_task(task, data_dir)
         batch_size = batch_size or run.record["batch_size"]

@@ -8,6 +8,8 @@ import time
 import keras
 
 from seqzoo import _version
+from seqzoo.presets.catalog import open_run
+from seqzoo.presets.sources import is_preset
 from seqzoo.registry.build import build_from_config
 from seqzoo.registry.build import compile_model
 from seqzoo.registry.build import get_config
@@ -74,8 +76,8 @@ def train(
         epochs: the most epochs, >= 1.
         batch_size: examples per batch, >= 1.
         out: the run folder (default `runs/<model>-<task>-<time>`).
-        from_run: fine-tune: the model starts from this finished run's
-            weights wherever a layer's name and shapes fit (the copied and
+        from_run: fine-tune: the model starts from this finished run's (or
+            `preset:NAME`'s) weights wherever a layer's name and shapes fit (the copied and
             skipped layers are printed and recorded); no fitting layer is an error.
         freeze_backbone: with `from_run`, keep the recurrent layers fixed.
         patience: epochs without a better validation loss before stopping
@@ -112,7 +114,7 @@ def train(
             f"Received task_options={task_options!r}, data_dir={data_dir!r} with a Task object, which has its own "
             f"(data_dir={task.data_dir!r}); give the task's name instead."
         )
-    source = RunFolder(from_run).check_finished() if from_run is not None else None
+    source = open_run(from_run) if from_run is not None else None
     label = model_label(model_or_name)
     run = RunFolder(out or _default_out(label, task))
     run.check_can_start()
@@ -137,7 +139,7 @@ def train(
                 "batch_size": batch_size,
                 "patience": patience,
                 "seed": seed,
-                "from_run": None if source is None else os.path.abspath(source.path),
+                "from_run": _source_reference(from_run),
                 "freeze_backbone": freeze_backbone,
             }
             keras.utils.set_random_seed(seed)
@@ -172,6 +174,13 @@ def _owned(run):
         if created and not os.listdir(run.path):
             os.rmdir(run.path)
         raise
+
+
+def _source_reference(from_run):
+    """How the run records where it was fine-tuned from: a preset reference as given, a folder's absolute path."""
+    if from_run is None or is_preset(from_run):
+        return from_run
+    return os.path.abspath(from_run)
 
 
 def _default_out(label, task):

@@ -1,0 +1,110 @@
+"""Where a preset comes from: a name shipped with seqzoo, or a run folder or archive of one on this machine.
+
+A preset reference is `preset:HANDLE`. Each source below says which handles
+it reads (`claims`) and turns one into a local run folder (`fetch`); the
+first source that claims a handle reads it. A remote store (Kaggle or
+Hugging Face handles such as `preset:hf://user/repo`, as keras-hub reads
+them) is one more source: a class with `claims` and `fetch` that downloads
+into `cache_dir()`, placed in `SOURCES`.
+
+This module loads no Keras, so the command line checks a reference before
+TensorFlow is imported.
+"""
+
+import os
+
+from seqzoo.errors import unknown_name_error
+from seqzoo.presets import archives
+
+PREFIX = "preset:"
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shipped")
+
+
+class PresetError(ValueError):
+    """A preset reference that names no preset, or a preset that cannot be read."""
+
+
+def cache_dir():
+    """Where presets from archives (and, later, remote stores) are unpacked: `$SEQZOO_CACHE` or ~/.cache/seqzoo."""
+    return os.environ.get("SEQZOO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "seqzoo")
+
+
+def is_preset(reference):
+    """Whether `reference` (a run folder argument) is a `preset:...` reference."""
+    return isinstance(reference, str) and reference.startswith(PREFIX)
+
+
+class ShippedPresets:
+    """The presets in seqzoo's wheel, by name: `preset:names`."""
+
+    def names(self):
+        if not os.path.isdir(SHIPPED):
+            return []
+        return sorted(name for name in os.listdir(SHIPPED) if os.path.isdir(os.path.join(SHIPPED, name)))
+
+    def claims(self, handle):
+        return "://" not in handle and not LocalPresets().claims(handle)
+
+    def fetch(self, handle):
+        if handle not in self.names():
+            raise PresetError(str(unknown_name_error("preset", handle, self.names())))
+        return os.path.join(SHIPPED, handle)
+
+
+class LocalPresets:
+    """A run folder, or a `.zip` / `.tar.gz` / `.tgz` / `.tar` archive of one, by path: `preset:./my_run.zip`."""
+
+    def claims(self, handle):
+        return "://" not in handle and (
+            os.sep in handle or "/" in handle or handle.startswith(("~", ".")) or archives.is_archive(handle)
+        )
+
+    def fetch(self, handle):
+        path = os.path.expanduser(handle)
+        if os.path.isdir(path):
+            return path
+        if os.path.isfile(path) and archives.is_archive(path):
+            try:
+                return archives.unpack(path, os.path.join(cache_dir(), "presets"))
+            except ValueError as error:
+                raise PresetError(f"Received {PREFIX}{handle}: {error}") from error
+        raise PresetError(
+            f"Received {PREFIX}{handle}: no such folder or archive ({', '.join(archives.SUFFIXES)}) on this machine."
+        )
+
+
+SOURCES = (LocalPresets(), ShippedPresets())
+
+
+def fetch(reference):
+    """The local run folder of a `preset:...` reference (unpacked first if it is an archive).
+
+    Raises:
+        PresetError: no source reads the reference, or it names no preset
+            (the closest shipped names are given).
+    """
+    handle = reference[len(PREFIX) :]
+    for source in SOURCES:
+        if source.claims(handle):
+            return source.fetch(handle)
+    raise PresetError(
+        f"Received {reference!r}: no preset source reads {handle.partition('://')[0]!r} handles. A preset is a "
+        f"shipped name ({', '.join(ShippedPresets().names())}) or a local run folder or archive path."
+    )
+
+
+def check_reference(reference):
+    """Raises a `PresetError` for a `preset:` reference that names no shipped preset or local path; else nothing.
+
+    Cheap (no unpacking, no Keras): the command line's early check of a run argument.
+    """
+    if not is_preset(reference):
+        return
+    handle = reference[len(PREFIX) :]
+    if LocalPresets().claims(handle):
+        if not os.path.exists(os.path.expanduser(handle)):
+            raise PresetError(f"Received {reference}: no such folder or archive on this machine.")
+    elif ShippedPresets().claims(handle):
+        ShippedPresets().fetch(handle)
+    else:
+        fetch(reference)
