@@ -126,16 +126,22 @@ def test_03_kinds_of_rnn(tmp_path):
 
 def test_04_character_language_model_samples_novel_names(tmp_path, data_dir):
     results = load("04_character_language_model").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    # The short training demo learns; the preset is better still.
     assert results["bits_per_character"] < results["uniform_bits"] - 1.0
-    for temperature, stats in results["by_temperature"].items():
-        assert len(stats["samples"]) == 50
-        assert stats["novel"] > 0, temperature
-    assert results["by_temperature"][1.0]["novel"] >= 10
-    # Colder sampling writes shorter, likelier names than hotter sampling.
-    assert results["by_temperature"][0.5]["mean_length"] < results["by_temperature"][1.5]["mean_length"]
+    assert results["preset_bits_per_character"] < results["bits_per_character"] - 0.2
+    by_temperature = results["by_temperature"]
+    for temperature, stats in by_temperature.items():
+        assert len(stats["samples"]) == 50 and stats["distinct"] >= 45, temperature
+    # The preset's samples at temperature 1 are mostly names in no split of the data...
+    assert by_temperature[1.0]["novel"] >= 30
+    # ...and colder sampling repeats more real names, hotter sampling invents more.
+    novel = [by_temperature[t]["novel"] for t in (0.5, 1.0, 1.5)]
+    assert novel == sorted(novel) and novel[0] < novel[2]
+    assert by_temperature[0.5]["in_training_set"] > by_temperature[1.5]["in_training_set"]
     assert len(results["greedy"]) == 1 and len(results["beam"]) == 5
     totals = results["log_probability"]
-    assert sum(totals[real] for real, _ in results["pairs"]) > sum(totals[fake] for _, fake in results["pairs"])
+    for real, scrambled in results["pairs"]:
+        assert totals[real] < 0 and totals[real] > totals[scrambled] + 5, (real, scrambled)
     for path in results["plots"]:
         assert_image(path)
 
@@ -187,15 +193,17 @@ def test_07_bidirectional_beats_unidirectional(tmp_path):
     assert_image(results["plot"])
 
 
-def test_08_attention_rows_sum_to_one(tmp_path, data_dir):
+def test_08_the_dates_preset_translates_and_attends(tmp_path, data_dir):
     results = load("08_date_translation_with_attention").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    assert results["metrics"]["exact_match"] > 0.95  # Greedy translations of 300 test dates.
+    assert results["metrics"]["accuracy"] > 0.99  # Teacher-forced characters.
+    # "3/9/24" is 9 March in en_US and 3 September in es_ES.
+    assert results["translations"] == ["2024-03-09", "2024-03-09", "2024-03-09", "2024-09-03"]
     scores = results["scores"]
     assert scores.shape[0] == 4 and scores.shape[2] == max(results["source_lengths"])
     assert len(set(results["source_lengths"])) > 1  # Padding is exercised.
     np.testing.assert_allclose(results["row_sums"], 1.0, atol=1e-5)
     assert results["padding_mass"] < 1e-6
-    assert all(isinstance(text, str) for text in results["translations"])
-    assert results["metrics"]["accuracy"] > 0.3  # Teacher-forced characters, 15 target ids.
     assert_image(results["plot"])
 
 
@@ -209,16 +217,23 @@ def test_09_midi_parses_back_note_for_note(tmp_path, data_dir):
     assert_image(results["plot"])
 
 
-def test_10_fine_tuning_starts_from_the_source_weights(tmp_path, data_dir):
+def test_10_fine_tuning_from_the_names_preset(tmp_path, data_dir):
     results = load("10_fine_tuning").main(fast=True, out=str(tmp_path), data_dir=data_dir)
-    assert results["start_difference"] == 0.0
     assert {"inputs_embedding", "backbone", "head"} <= set(results["copied"])
     assert "condition_embedding" in results["new"]
+    # The frozen backbone is the preset's, exactly; the unfrozen one moved.
     assert results["backbone_change"]["frozen"] == 0.0
     assert results["backbone_change"]["unfrozen"] > 0.0
+    # Fine-tuning starts near the preset's loss; from scratch starts at a uniform guess.
+    before = results["loss_before"]
+    assert before["frozen"] < results["source_loss"] + 0.1 and before["unfrozen"] < results["source_loss"] + 0.1
+    assert before["from scratch"] > before["unfrozen"] + 1.5
+    # At equal epochs both fine-tuned models beat training from scratch, and
+    # are within 0.1 nats of the same model trained from scratch to early stopping.
     losses = results["test_loss"]
-    assert losses["unfrozen"] < losses["from scratch"] and losses["frozen"] < losses["from scratch"]
-    assert results["loss_before"]["fine-tuned"] < results["loss_before"]["from scratch"]
+    for name in ("frozen", "unfrozen"):
+        assert losses[name] < losses["from scratch"] - 0.1, name
+        assert losses[name] < results["scratch_preset_loss"] + 0.1, name
     assert_image(results["plot"])
 
 
@@ -236,15 +251,6 @@ def test_11_tuning_sweep(tmp_path, data_dir):
 
 
 # -- full modes: what a trained model shows (minutes each; `pytest -m slow`) --------------------
-
-
-@pytest.mark.slow
-def test_08_full_mode_translates_and_reads_the_locale(tmp_path, data_dir):
-    results = load("08_date_translation_with_attention").main(fast=False, out=str(tmp_path), data_dir=data_dir)
-    assert results["metrics"]["exact_match"] > 0.95
-    # "3/9/24" is 9 March in en_US and 3 September in es_ES.
-    assert results["translations"] == ["2024-03-09", "2024-03-09", "2024-03-09", "2024-09-03"]
-    np.testing.assert_allclose(results["row_sums"], 1.0, atol=1e-5)
 
 
 @pytest.mark.slow

@@ -2,8 +2,8 @@
 Title: Fine-tuning a trained model on another TFDS task
 Author: seqzoo contributors
 Date created: 2026/11/29
-Last modified: 2026/11/29
-Description: Train a character language model on first names, then fine-tune it into a gender-conditioned name generator (names_by_gender) with the backbone frozen and unfrozen, against the same model trained from scratch.
+Last modified: 2026/12/01
+Description: Fine-tune the shipped `names` preset (a character language model of first names) into a gender-conditioned name generator (names_by_gender), with the backbone frozen and unfrozen, against the same model trained from scratch for as many epochs.
 Accelerator: None
 
 Run it:
@@ -11,8 +11,10 @@ Run it:
     python tutorials/10_fine_tuning.py [--fast] [--out DIR] [--data-dir DIR]
 
 It prints the weights' story and the test losses, and writes
-`10_fine_tuning.png` and four run folders (`DIR/runs/10_*`) into `DIR`
-(default `./tutorial_output`).
+`10_fine_tuning.png` and three run folders (`DIR/runs/10_*`) into `DIR`
+(default `./tutorial_output`). The source model is the `names` preset that
+ships with seqzoo, so nothing trains before the fine-tuning: the fast mode
+trains one epoch per run, the full mode three.
 """
 
 import argparse
@@ -31,190 +33,173 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import seqzoo
-from seqzoo.training import transfer_weights
+
+SOURCE = "preset:names"
 
 
-def weights_difference(first, second, layer="backbone"):
-    """The largest absolute difference between two models' weights of one layer."""
-    return max(
-        float(np.abs(a - b).max())
-        for a, b in zip(first.get_layer(layer).get_weights(), second.get_layer(layer).get_weights())
-    )
+class StartingLoss(keras.callbacks.Callback):
+    """Records the validation loss before the first epoch: where a run starts (epoch 0 of its curve)."""
+
+    def __init__(self, validation):
+        super().__init__()
+        self.validation = validation
+        self.loss = None
+
+    def on_train_begin(self, logs=None):
+        self.loss = float(self.model.evaluate(self.validation, verbose=0, return_dict=True)["loss"])
 
 
-def read_metrics(run):
-    """The test metrics that `seqzoo.train` wrote (`seqzoo.evaluate(run)` computes them again)."""
-    return seqzoo.RunFolder(run).metrics()
+def backbone_difference(first, second):
+    """The largest absolute difference between two models' backbone weights."""
+    pairs = zip(first.get_layer("backbone").get_weights(), second.get_layer("backbone").get_weights())
+    return max(float(np.abs(a - b).max()) for a, b in pairs)
 
 
-def read_history(run):
+def validation_losses(run):
     return [float(row["val_loss"]) for row in seqzoo.RunFolder(run).history()]
 
 
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     """Runs the tutorial; returns the weight differences and losses it prints, for the tests."""
     os.makedirs(out, exist_ok=True)
-    runs = os.path.join(out, "runs")
-    units = 32 if fast else 128
-    source_epochs, epochs = (1, 1) if fast else (15, 5)
-    overrides = {"backbone.units": units}
+    epochs = 1 if fast else 3
 
-    def fresh(name):  # Each run gets a new folder (seqzoo.train resumes an unfinished one).
-        folder = os.path.join(runs, name)
-        shutil.rmtree(folder, ignore_errors=True)
-        return folder
-
-    # ## 1. The source model: a character language model of first names
+    # ## 1. The source model: the `names` preset
     #
-    # `seqzoo.train` writes a run folder: the resolved config, the
-    # vocabulary, checkpoints, the history, the final model and its test
-    # metrics.
-    source_run = seqzoo.train(
-        "gru_char_lm",
-        "names",
-        epochs=source_epochs,
-        out=fresh("10_source_names_lm"),
-        data_dir=data_dir,
-        verbose=0,
-        seed=seed,
-        **overrides,
-    )
-    source = seqzoo.RunFolder(source_run).load_model()
-    source_metrics = read_metrics(source_run)
+    # seqzoo ships trained run folders, presets, wherever a run folder is
+    # accepted: `preset:names` is `gru_char_lm` (128 GRU units) trained on
+    # the US census first names by `python benchmarks/presets.py` with seed
+    # 0, until early stopping. `seqzoo.presets.open_run` gives its
+    # `RunFolder`: the config, the history, the test metrics and the model (`load_model()`).
+    # From a shell: `seqzoo presets` lists them, and
+    # `seqzoo generate preset:names --num 5` samples five names.
+    source = seqzoo.presets.open_run(SOURCE)
+    source_loss = source.metrics()["loss"]
+    overrides = source.record["overrides"]  # How the preset was built: 128 units, dropout.
     print(
-        f"source run {source_run}: {source.seqzoo_config['topology']}, test loss "
-        f"{source_metrics['loss']:.3f} nats per character"
+        f"{SOURCE}: {source.record['model']} {overrides}, {source.config['topology']}, trained "
+        f"{len(source.history())} epochs; test loss {source_loss:.3f} nats per character"
     )
 
-    # ## 2. What fine-tuning builds
+    # ## 2. Fine-tune, frozen and unfrozen, and train from scratch
     #
     # `names_by_gender` is a one-to-many task on the same TFDS dataset: a
-    # gender sets the initial state, then the model writes a name. Fine-tuning
-    # builds the model you name (here the same `gru_char_lm`, fitted to the
+    # gender sets the initial state, then the model writes a name.
+    # `seqzoo.train(name, task, from_run=SOURCE)` builds the model you name
+    # (here the same `gru_char_lm` with the preset's overrides, fitted to the
     # new task: the topology becomes one-to-many, with a condition embedding
     # and layers that turn it into a<0>), reuses the source's character
-    # vocabulary so that ids keep their meaning, and copies every layer whose
-    # name and weight shapes match: the embedding, the GRU backbone and the
-    # softmax head. The new layers start from random weights. This is what
-    # `seqzoo.train(..., from_run=run)` does; here by hand, to look at it.
-    task = seqzoo.load_task("names_by_gender", data_dir=data_dir)
-    source_vocabulary = seqzoo.RunFolder(source_run).vocabularies()["inputs"]
-    task.use_vocabularies({**task.prepare().vocabularies, "inputs": source_vocabulary})
-    start = seqzoo.build("gru_char_lm", task=task, **overrides)
-    transfer = transfer_weights(source, start, source_run)
-    copied, new = transfer.copied, list(transfer.skipped)
-    start_difference = weights_difference(start, source)
-    print(f"\nfine-tuned model before training: topology {start.seqzoo_config['topology']}")
-    print(f"  copied from the source: {copied}")
-    print(f"  new: {new}  ({'; '.join(sorted(set(transfer.skipped.values())))})")
-    print(f"  backbone weights vs the source's: max |difference| = {start_difference:.1e}")
-
-    # ## 3. Fine-tune, frozen and unfrozen, and train from scratch
-    #
-    # `seqzoo.train(name, task, from_run=run)` does the above and trains;
+    # vocabulary so that ids keep their meaning, copies every layer whose name
+    # and weight shapes match (the embedding, the GRU backbone and the
+    # softmax head) and trains. The new layers start from random weights.
     # `freeze_backbone=True` keeps the recurrent layers fixed and trains only
-    # the rest (the condition layers, the embedding and the head). The
-    # baseline is the conditioned model `gru_conditioned_char_lm`, of the
-    # same size, trained from random weights for as many epochs.
-    results = {"start_difference": start_difference, "copied": copied, "new": new}
-    # Where each starts (epoch 0): the validation loss before any training
-    # on the new task.
-    keras.utils.set_random_seed(seed)
-    scratch_start = seqzoo.build("gru_conditioned_char_lm", task=task, **{**overrides, "inputs.embedding_dim": 32})
-    validation = task.batches("validation", 64)
-    before = {
-        "fine-tuned": float(start.evaluate(validation, verbose=0, return_dict=True)["loss"]),
-        "from scratch": float(scratch_start.evaluate(validation, verbose=0, return_dict=True)["loss"]),
+    # the rest. The baseline is `gru_conditioned_char_lm`, the same model,
+    # trained from random weights for as many epochs. From a shell:
+    #
+    #     seqzoo train gru_char_lm --task names_by_gender --from preset:names \
+    #         --set backbone.units=128 --epochs 3 [--freeze-backbone]   # 128: the preset's size
+    #
+    # A callback records each run's validation loss before its first epoch.
+    # Its batches need the run's character ids, so the task is loaded with
+    # the preset's vocabulary (`RunFolder.load_task`), as `from_run` does.
+    task = source.load_task("names_by_gender", data_dir=data_dir)
+    runs = {
+        "frozen": ("gru_char_lm", {"from_run": SOURCE, "freeze_backbone": True}),
+        "unfrozen": ("gru_char_lm", {"from_run": SOURCE}),
+        "from scratch": ("gru_conditioned_char_lm", {}),
     }
-    print(
-        f"  validation loss before training: fine-tuned start {before['fine-tuned']:.3f}, "
-        f"random start {before['from scratch']:.3f} (uniform over {len(task.vocabularies['inputs'])} "
-        f"ids: {np.log(len(task.vocabularies['inputs'])):.3f})"
-    )
-    results["loss_before"] = before
-    trained = {}
-    for name, kwargs in (
-        ("frozen", {"from_run": source_run, "freeze_backbone": True}),
-        ("unfrozen", {"from_run": source_run}),
-    ):
+    trained, before = {}, {}
+    for name, (model_name, kwargs) in runs.items():
+        folder = os.path.join(out, "runs", f"10_{name.replace(' ', '_')}")
+        shutil.rmtree(folder, ignore_errors=True)  # seqzoo.train resumes an unfinished folder; start afresh.
+        starting = StartingLoss(task.batches("validation", 64))
         trained[name] = seqzoo.train(
-            "gru_char_lm",
-            "names_by_gender",
+            model_name,
+            task,
             epochs=epochs,
-            out=fresh(f"10_finetuned_{name}"),
-            data_dir=data_dir,
+            out=folder,
             verbose=0,
             seed=seed,
+            callbacks=[starting],
             **kwargs,
             **overrides,
         )
-    trained["from scratch"] = seqzoo.train(
-        "gru_conditioned_char_lm",
-        "names_by_gender",
-        epochs=epochs,
-        out=fresh("10_from_scratch"),
-        data_dir=data_dir,
-        verbose=0,
-        seed=seed,
-        **{**overrides, "inputs.embedding_dim": 32},
+        before[name] = starting.loss
+
+    # Each run's `run.json` records which layers it took from the source.
+    transferred = seqzoo.RunFolder(trained["unfrozen"]).record["transferred"]
+    copied, new = transferred["copied"], list(transferred["skipped"])
+    print(f"\nfine-tuning copied from {SOURCE}: {copied}")
+    print(f"  new: {new}  ({'; '.join(sorted(set(transferred['skipped'].values())))})")
+    print(
+        f"  validation loss before training: fine-tuned {before['unfrozen']:.3f}, from scratch "
+        f"{before['from scratch']:.3f} (uniform over {len(task.vocabularies['inputs'])} ids: "
+        f"{np.log(len(task.vocabularies['inputs'])):.3f})"
     )
 
-    results["backbone_change"], results["test_loss"] = {}, {}
+    results = {"copied": copied, "new": new, "loss_before": before, "backbone_change": {}, "test_loss": {}}
+    results["validation_loss"] = {name: validation_losses(run) for name, run in trained.items()}
+    source_model = source.load_model()
     print(f"\nafter {epochs} epoch(s) on names_by_gender:")
     for name, run in trained.items():
-        model = seqzoo.RunFolder(run).load_model()
-        metrics = read_metrics(run)
+        metrics = seqzoo.RunFolder(run).metrics()
         results["test_loss"][name] = metrics["loss"]
         line = f"  {name:12} test loss {metrics['loss']:.3f}, perplexity {metrics['perplexity']:.2f}"
         if name != "from scratch":
-            change = weights_difference(model, source)
+            change = backbone_difference(seqzoo.RunFolder(run).load_model(), source_model)
             results["backbone_change"][name] = change
             line += f"; backbone moved from the source by at most {change:.1e}"
         print(line)
+    reference = seqzoo.presets.open_run("preset:names_by_gender")
+    results["scratch_preset_loss"] = reference.metrics()["loss"]
+    print(
+        f"  (preset:names_by_gender, this model from scratch until early stopping, "
+        f"{len(reference.history())} epochs: test loss {results['scratch_preset_loss']:.3f})"
+    )
 
     # The frozen backbone is exactly the source's; the unfrozen one has moved.
     # Both fine-tuned models start where the language model left off, so
-    # after the same short training they are ahead of the model that started
-    # from scratch: what the source learned about spelling names carries over.
-    # (Given enough epochs the scratch model catches up on a dataset this
-    # size; fine-tuning pays most when the new task has little data.) In our
-    # full run (128 units, 15 + 5 epochs) the fine-tuned models started at a
-    # validation loss of 1.98 and stayed there, frozen and unfrozen alike,
-    # while the model from scratch needed all 5 epochs to come down to 2.02:
-    # knowing the gender adds little to what the language model already knew
-    # about spelling names.
+    # after the same short training they are well ahead of the model that
+    # started from scratch: what the source learned about spelling names
+    # carries over. Given enough epochs the scratch model catches up on a
+    # dataset this size (the `names_by_gender` preset is that model trained
+    # to early stopping; fine-tuning pays most when the new task has little
+    # data), and the fine-tuned models gain little in their epochs: knowing
+    # the gender adds little to what the language model already knew.
     figure, axes = plt.subplots(1, 2, figsize=(12, 4))
     styles = {"frozen": ("s", "--"), "unfrozen": ("o", "-"), "from scratch": ("^", "-")}
-    for name, run in trained.items():
-        values = [before["from scratch" if name == "from scratch" else "fine-tuned"]] + read_history(run)
+    for name in trained:
+        values = [before[name]] + results["validation_loss"][name]
         marker, line = styles[name]
         for axis in axes:
             axis.plot(range(len(values)), values, marker=marker, linestyle=line, label=name)
     for axis in axes:
+        axis.axhline(source_loss, color="gray", linestyle=":", label=f"{SOURCE} (no gender), test")
         axis.axhline(
-            source_metrics["loss"], color="gray", linestyle=":", label="source language model (no gender), test"
+            results["scratch_preset_loss"], color="black", linestyle="-.", label="preset:names_by_gender, test"
         )
         axis.set_xlabel("epochs on names_by_gender (0: before training)")
         axis.set_xticks(range(epochs + 1))
         axis.legend(fontsize=8)
     axes[0].set_ylabel("validation loss (nats per character)")
     axes[0].set_title("Fine-tuning a names language model into a gender-conditioned generator", fontsize=10)
-    finished = [v for run in trained.values() for v in read_history(run)] + list(before.values())[:1]
-    axes[1].set_ylim(min(finished) - 0.05, max(finished) + 0.1)
-    axes[1].set_title("The same, zoomed in on the trained models", fontsize=10)
+    fine_tuned = [v for name in ("frozen", "unfrozen") for v in [before[name]] + results["validation_loss"][name]]
+    shown = fine_tuned + [source_loss, results["scratch_preset_loss"]]
+    axes[1].set_ylim(min(shown) - 0.05, max(shown) + 0.05)
+    axes[1].set_title("The same, zoomed in on the fine-tuned models", fontsize=10)
     figure.tight_layout()
     path = os.path.join(out, "10_fine_tuning.png")
     figure.savefig(path, dpi=110)
     plt.close(figure)
     print(f"wrote {path}")
     results["plot"] = path
-    results["source_loss"] = source_metrics["loss"]
+    results["source_loss"] = source_loss
     return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--fast", action="store_true", help="tiny models, 1 epoch each (what the tests run)")
+    parser.add_argument("--fast", action="store_true", help="1 epoch per run instead of 3 (what the tests run)")
     parser.add_argument("--out", default="tutorial_output", help="folder for the plots and run folders")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS's)")
     arguments = parser.parse_args()
