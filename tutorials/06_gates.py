@@ -2,8 +2,8 @@
 Title: GRU, LSTM and peephole gates, watched on a real sequence
 Author: seqzoo contributors
 Date created: 2026/11/29
-Last modified: 2026/11/29
-Description: Train small character models on first names, then record every gate of a GRU, an LSTM and a peephole LSTM while each reads a name, and check the course's update equations on the recorded numbers.
+Last modified: 2026/12/01
+Description: Take the shipped `names` preset (a GRU character model) and train small LSTM and peephole LSTM ones on first names, then record every gate of each while it reads a name, and check the course's update equations on the recorded numbers.
 Accelerator: None
 
 Run it:
@@ -13,7 +13,8 @@ Run it:
 It prints what the gates do and writes `06_gates_gru.png`,
 `06_gates_lstm.png` and `06_gates_peephole.png` into `DIR` (default
 `./tutorial_output`). The `names` dataset is generated on first use from the
-`names` package (no download).
+`names` package (no download). The GRU is the `names` preset that ships
+with seqzoo; the two LSTMs train for 1 epoch (fast mode) or 15.
 """
 
 import argparse
@@ -27,6 +28,7 @@ import keras
 import numpy as np
 
 import seqzoo
+import seqzoo.architectures  # noqa: F401 (registers seqzoo's model class, which loading a preset first needs)
 from seqzoo import diagnostics
 from seqzoo.tasks.vocabulary import BOS_ID
 
@@ -36,39 +38,46 @@ NAME = "Christopher"
 def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     """Runs the tutorial; returns the checks it prints, for the tests."""
     os.makedirs(out, exist_ok=True)
-    task = seqzoo.load_task("names", data_dir=data_dir)
-    units = 16 if fast else 64
+    lstm_units = 16 if fast else 64
     epochs = 1 if fast else 15
-    results = {"gate_range": {}, "state_error": {}, "equation_error": {}, "saturated": {}}
+    results = {"gate_range": {}, "state_error": {}, "equation_error": {}, "saturated": {}, "validation_loss": {}}
 
     # ## Three character models
     #
     # `gru_char_lm` is a character-level language model (embedded characters
-    # into one recurrent layer, a softmax over the next character). The same
-    # config with another `backbone.cell` gives an LSTM and a peephole LSTM.
-    # The GRU uses the course's form (`reset_after=False`: Γr multiplies
-    # c<t-1> before the matrix product).
-    variants = {
-        "gru": {"backbone.cell": "gru", "backbone.cell_options": {"reset_after": False}},
-        "lstm": {"backbone.cell": "lstm"},
-        "peephole": {"backbone.cell": "peephole"},
-    }
-    vocabulary = task.prepare().vocabularies["inputs"]
+    # into one recurrent layer, a softmax over the next character). seqzoo
+    # ships it trained: the `names` preset (128 GRU units), trained on this
+    # task by `python benchmarks/presets.py` with seed 0 (`seqzoo presets`
+    # lists the presets). Its GRU has Keras's default form,
+    # `reset_after=True`: Γr multiplies the recurrent product (Wr a<t-1> +
+    # br) where the course multiplies c<t-1> before it; the update equation
+    # checked below is the same in both forms.
+    #
+    # No preset has an LSTM reading names, so the same config with another
+    # `backbone.cell` gives an LSTM and a peephole LSTM, trained here briefly.
+    preset = seqzoo.presets.open_run("preset:names")
+    task = preset.load_task(data_dir=data_dir)  # With the preset's vocabulary: the ids its model reads.
+    vocabulary = task.vocabularies["inputs"]
     ids = np.array([[BOS_ID] + vocabulary.encode(list(NAME))], "int32")
     labels = ["<BOS>"] + list(NAME)
-    for cell_name, overrides in variants.items():
-        keras.utils.set_random_seed(seed)
-        model = seqzoo.build("gru_char_lm", task=task, **{"backbone.units": units, **overrides})
-        history = model.fit(
-            task.batches("train", 64, shuffle=True, seed=seed),
-            epochs=epochs,
-            verbose=0,
-            validation_data=task.batches("validation", 64),
-        )
-        print(
-            f"\n{cell_name}: {units} units, {epochs} epochs, validation loss "
-            f"{history.history['val_loss'][-1]:.3f} nats per character"
-        )
+    for cell_name in ("gru", "lstm", "peephole"):
+        if cell_name == "gru":
+            model = preset.load_model()
+            loss = model.evaluate(task.batches("validation", 64), verbose=0, return_dict=True)["loss"]
+        else:
+            keras.utils.set_random_seed(seed)
+            model = seqzoo.build("gru_char_lm", task=task, **{"backbone.units": lstm_units, "backbone.cell": cell_name})
+            history = model.fit(
+                task.batches("train", 64, shuffle=True, seed=seed),
+                epochs=epochs,
+                verbose=0,
+                validation_data=task.batches("validation", 64),
+            )
+            loss = history.history["val_loss"][-1]
+        units = model.seqzoo_config["backbone"]["units"]
+        results["validation_loss"][cell_name] = float(loss)
+        trained = f"{len(preset.history())} epochs (preset:names)" if cell_name == "gru" else f"{epochs} epoch(s)"
+        print(f"\n{cell_name}: {units} units, {trained}, validation loss {loss:.3f} nats per character")
 
         # ## Recording the gates
         #
