@@ -131,7 +131,7 @@ def test_04_character_language_model_samples_novel_names(tmp_path, data_dir):
     assert results["preset_bits_per_character"] < results["bits_per_character"] - 0.2
     by_temperature = results["by_temperature"]
     for temperature, stats in by_temperature.items():
-        assert len(stats["samples"]) == 50 and stats["distinct"] >= 45, temperature
+        assert len(stats["samples"]) == 50 and stats["distinct"] >= 40, temperature
     # The preset's samples at temperature 1 are mostly names in no split of the data...
     assert by_temperature[1.0]["novel"] >= 30
     # ...and colder sampling repeats more real names, hotter sampling invents more.
@@ -212,6 +212,9 @@ def test_08_the_dates_preset_translates_and_attends(tmp_path, data_dir):
 
 def test_09_midi_parses_back_note_for_note(tmp_path, data_dir):
     results = load("09_music_generation").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    # The preset predicts the next sixteenth better than repeating the last pitch.
+    metrics = results["metrics"]
+    assert metrics["accuracy"] > metrics["repeat_baseline"] + 0.03
     assert results["melodies"]["continuation"][: len(results["opening"])] == results["opening"]
     for name, check in results["checks"].items():
         assert os.path.getsize(check["midi"]) > 0 and os.path.getsize(check["musicxml"]) > 0
@@ -232,11 +235,11 @@ def test_10_fine_tuning_from_the_names_preset(tmp_path, data_dir):
     assert before["frozen"] < results["source_loss"] + 0.1 and before["unfrozen"] < results["source_loss"] + 0.1
     assert before["from scratch"] > before["unfrozen"] + 1.5
     # At equal epochs both fine-tuned models beat training from scratch, and
-    # are within 0.1 nats of the same model trained from scratch to early stopping.
+    # are within 0.15 nats of the same model trained from scratch to early stopping.
     losses = results["test_loss"]
     for name in ("frozen", "unfrozen"):
         assert losses[name] < losses["from scratch"] - 0.1, name
-        assert losses[name] < results["scratch_preset_loss"] + 0.1, name
+        assert losses[name] < results["scratch_preset_loss"] + 0.15, name
     assert_image(results["plot"])
 
 

@@ -70,8 +70,8 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # accepted: `preset:names` is `gru_char_lm` (128 GRU units) trained on
     # the US census first names by `python benchmarks/presets.py` with seed
     # 0, until early stopping. `seqzoo.presets.open_run` gives its
-    # `RunFolder`: the config, the history, the test metrics and the model (`load_model()`).
-    # From a shell: `seqzoo presets` lists them, and
+    # `RunFolder`: the config, the history, the test metrics and the model
+    # (`load_model()`). From a shell: `seqzoo presets` lists the presets, and
     # `seqzoo generate preset:names --num 5` samples five names.
     source = seqzoo.presets.open_run(SOURCE)
     source_loss = source.metrics()["loss"]
@@ -93,8 +93,9 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # and weight shapes match (the embedding, the GRU backbone and the
     # softmax head) and trains. The new layers start from random weights.
     # `freeze_backbone=True` keeps the recurrent layers fixed and trains only
-    # the rest. The baseline is `gru_conditioned_char_lm`, the same model,
-    # trained from random weights for as many epochs. From a shell:
+    # the rest. The baseline is `gru_conditioned_char_lm`, the conditioned
+    # model of the same size, trained from random weights for as many epochs.
+    # From a shell:
     #
     #     seqzoo train gru_char_lm --task names_by_gender --from preset:names \
     #         --set backbone.units=128 --epochs 3 [--freeze-backbone]   # 128: the preset's size
