@@ -162,11 +162,15 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # Both fine-tuned models start where the language model left off, so
     # after the same short training they are well ahead of the model that
     # started from scratch: what the source learned about spelling names
-    # carries over. Given enough epochs the scratch model catches up on a
-    # dataset this size (the `names_by_gender` preset is that model trained
-    # to early stopping; fine-tuning pays most when the new task has little
-    # data), and the fine-tuned models gain little in their epochs: knowing
-    # the gender adds little to what the language model already knew.
+    # carries over. In the full mode (3 epochs) on our machine the fine-tuned
+    # models started at a validation loss of 1.95 and stayed there (their
+    # training loss fell, so more epochs only overfit; a run keeps its best
+    # epoch's model), while the model from scratch came down from 4.02 to
+    # 2.10: test losses 2.00 against 2.15. Knowing the gender adds little to
+    # what the language model already knew about spelling names. Given
+    # enough epochs the scratch model catches up on a dataset this size (the
+    # `names_by_gender` preset is that model trained to early stopping);
+    # fine-tuning pays most when the new task has little data.
     figure, axes = plt.subplots(1, 2, figsize=(12, 4))
     styles = {"frozen": ("s", "--"), "unfrozen": ("o", "-"), "from scratch": ("^", "-")}
     for name in trained:
