@@ -87,7 +87,7 @@ RECIPES = {
         train=dict(epochs=30),
         overrides={},
         metric="accuracy",
-        bar=0.95,
+        bar=0.96,  # QUALITY.md's bar for the task (a DTW 1-NN classifier: about 0.95)
     ),
     "chorales": dict(
         description="Two-layer LSTM melody generator: a mode (major/minor) -> a Bach chorale soprano line.",
