@@ -41,8 +41,8 @@ from seqzoo.tasks.vocabulary import BOS_ID  # noqa: E402
 from seqzoo.tasks.vocabulary import PAD_ID  # noqa: E402
 
 DPI = 100
-# (locale, human-readable date): "3/9/24" is 9 March in en_US and 3 September in es_ES.
-DATES = [("en_US", "saturday, march 9, 2024"), ("en_US", "3/9/24"), ("es_ES", "3/9/24")]
+# What the dates encoder reads: the locale, then the date ("3/9/24" is 9 March in en_US, 3 September in es_ES).
+DATES = ["en_US saturday, march 9, 2024", "en_US 3/9/24", "es_ES 3/9/24"]
 NAME = "Christopher"
 GATE_UNITS = 32  # of the names preset's 128
 GRADIENT_STEPS, GRADIENT_BATCH = 50, 16  # random letter strings read by each layer
@@ -94,10 +94,8 @@ TITLES = {
 def attention(out, seed):
     """Draws `attention.png`; returns its path, the translations and the maps `(Ty, Tx)`, cut to real lengths."""
     model, task, _ = load_run("preset:dates")
-    translations = [
-        seqzoo.generate(model, task=task, source=human, context=locale, max_length=12)[0] for locale, human in DATES
-    ]
-    sources = [task.vocabularies["source"].encode(list(f"{locale} {human}")) for locale, human in DATES]
+    translations = seqzoo.generate(model, task=task, source=DATES, max_length=12)
+    sources = [task.vocabularies["source"].encode(list(text)) for text in DATES]
     targets = [[BOS_ID] + task.vocabularies["target"].encode(list(iso)) for iso in translations]
     width, height = max(map(len, sources)), max(map(len, targets))
     batch = {
@@ -109,12 +107,12 @@ def attention(out, seed):
     path = diagnostics.plot_attention(
         maps,
         os.path.join(out, "attention.png"),
-        source_labels=[list(f"{locale} {human}") for locale, human in DATES],
+        source_labels=[list(text) for text in DATES],
         target_labels=[
             [f"{read} → {wrote}" for read, wrote in zip(["BOS", *iso], [*iso, "EOS"])] for iso in translations
         ],
         title="preset:dates: attention α<t, t'> (rows: the decoder reads → writes)",
-        titles=[f"{locale} {human!r} -> {iso}" for (locale, human), iso in zip(DATES, translations)],
+        titles=[f"{text!r} -> {iso}" for text, iso in zip(DATES, translations)],
     )
     return {"path": path, "translations": translations, "maps": maps}
 
@@ -166,22 +164,39 @@ def gradients(out, seed):
     return {"path": path, "norms": norms}
 
 
-def draw_roll(axis, pitches, color, label):
-    """Draws a melody on `axis` as a piano roll: one rectangle per held note, rests left empty."""
-    from matplotlib.patches import Rectangle
+def draw_roll(axis, lines, title):
+    """Draws melodies on `axis` as a piano roll: one rectangle per held note, rests left empty.
 
-    start = 0
-    for pitch, steps in music.melody_runs(pitches):
-        if pitch:
-            axis.add_patch(Rectangle((start, pitch - 0.4), steps - 0.1, 0.8, color=color, label=label))
-            label = None  # one legend entry per line
-        start += steps
+    Args:
+        axis: a matplotlib `Axes`.
+        lines: `[(pitches, color, label)]`, one MIDI pitch per sixteenth note, 0 a rest.
+        title: the panel's title.
+    """
+    from matplotlib.patches import Rectangle
+    from music21 import pitch as m21pitch
+
+    for pitches, color, label in lines:
+        start = 0
+        for pitch, steps in music.melody_runs(pitches):
+            if pitch:
+                axis.add_patch(Rectangle((start, pitch - 0.4), steps - 0.1, 0.8, color=color, label=label))
+                label = None  # one legend entry per line
+            start += steps
+    sounding = [pitch for pitches, _, _ in lines for pitch in pitches if pitch]
+    low, high = min(sounding) - 2, max(sounding) + 2
+    ticks = [pitch for pitch in range(low, high + 1) if pitch % 12 in (0, 4, 7)]  # C, E and G
+    axis.set_ylim(low, high)
+    axis.set_yticks(ticks)
+    axis.set_yticklabels([m21pitch.Pitch(midi=pitch).nameWithOctave for pitch in ticks], fontsize=7)
+    axis.set_xlim(0, MELODY_STEPS)
+    for bar in range(0, MELODY_STEPS + 1, 16):
+        axis.axvline(bar, color="#dddddd", linewidth=0.6, zorder=0)
+    axis.set_title(title, fontsize=9)
 
 
 def piano_roll(out, seed):
     """Draws `piano_roll.png`; returns its path and the melodies and bass as MIDI pitches."""
     from matplotlib.figure import Figure
-    from music21 import pitch as m21pitch
 
     texts = seqzoo.generate("preset:chorales", condition=["major", "minor"], seed=seed, max_length=MELODY_STEPS)
     melodies = dict(zip(["major", "minor"], ([int(p) for p in text.split()] for text in texts)))
@@ -189,24 +204,20 @@ def piano_roll(out, seed):
     vocabulary = task.vocabularies["inputs"]
     logits = harmonizer.predict(np.array([vocabulary.encode([str(p) for p in melodies["major"]])]), verbose=0)
     bass = [int(token) for token in vocabulary.decode(logits[0].argmax(-1), stop_at_eos=False)]
-    every = [p for line in (*melodies.values(), bass) for p in line if p]
-    low, high = min(every) - 2, max(every) + 2
     figure = Figure(figsize=(9, 5))
-    axes = figure.subplots(2, 1, sharex=True, sharey=True)
-    draw_roll(axes[0], melodies["major"], "tab:blue", "soprano (preset:chorales)")
-    draw_roll(axes[0], bass, "tab:orange", "bass (preset:chorales_harmony)")
-    draw_roll(axes[1], melodies["minor"], "tab:blue", None)
-    ticks = [p for p in range(low, high + 1) if p % 12 in (0, 7)]
-    for axis, mode in zip(axes, melodies):
-        axis.set_title(f"condition {mode!r}, seed {seed}", fontsize=9)
-        axis.set_xlim(0, MELODY_STEPS)
-        axis.set_ylim(low, high)
-        axis.set_yticks(ticks)
-        axis.set_yticklabels([m21pitch.Pitch(midi=p).nameWithOctave for p in ticks], fontsize=7)
-        for bar in range(0, MELODY_STEPS + 1, 16):
-            axis.axvline(bar, color="#dddddd", linewidth=0.6, zorder=0)
-    axes[0].legend(fontsize=7, loc="upper right")
-    axes[-1].set_xlabel("time (sixteenth notes; grid lines every bar of 4/4)")
+    top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    soprano = "tab:blue"
+    draw_roll(
+        top,
+        [
+            (melodies["major"], soprano, "melody (preset:chorales)"),
+            (bass, "tab:orange", "bass (preset:chorales_harmony)"),
+        ],
+        f"condition 'major', seed {seed}, and the harmonizer's bass",
+    )
+    draw_roll(bottom, [(melodies["minor"], soprano, None)], f"condition 'minor', seed {seed}")
+    top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    bottom.set_xlabel("time (sixteenth notes; grid lines every bar of 4/4)")
     figure.suptitle("Generated chorale melodies as piano rolls (pitch on the vertical axis)", fontsize=11)
     figure.tight_layout()
     path = os.path.join(out, "piano_roll.png")
