@@ -146,7 +146,7 @@ def gradients(out, seed):
     embedding = model.get_layer("inputs_embedding")
     letters = np.random.default_rng(seed).integers(BOS_ID + 2, embedding.input_dim, (GRADIENT_BATCH, GRADIENT_STEPS))
     x = np.asarray(embedding(letters))
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(seed)  # after loading the preset, so `--only gradients` draws the same weights
     layers = {
         "GRU, preset:names (trained)": keras.layers.RNN(cell),
         "SimpleRNN, untrained": keras.layers.RNN(cells.SimpleRNNCell(cell.units)),
@@ -237,6 +237,7 @@ def training_curve(out, seed):
     return {"path": path, "rows": rows}
 
 
+# Each picture's drawer: `draw(out, seed)` writes `<name>.png` into `out` and returns its path and numbers.
 PICTURES = {
     "attention": attention,
     "gates": gates,
