@@ -9,6 +9,9 @@ import warnings
 
 import keras
 
+# Registers the classes a saved model names (SeqzooModel, RecurrentStack, the cells), so that
+# `load_model` works in a process that has loaded nothing else of seqzoo.
+import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
 from seqzoo.runs.layout import CONFIG
 from seqzoo.runs.layout import HISTORY
