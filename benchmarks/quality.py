@@ -58,6 +58,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from presets import unigram_bits_per_token  # noqa: E402  (benchmarks/presets.py, beside this script)
 
 BUDGET_S = 600
 NAME_SAMPLES = 200
@@ -174,31 +175,6 @@ def machine():
 # -- task-specific measurements -------------------------------------------------
 
 
-def unigram_bits_per_char(task):
-    """Bits per target token of a unigram model fitted to the training targets.
-
-    Targets are what `seqzoo.metrics.token_nll` counts: `y` without padding,
-    i.e. each name's characters and its end token, as ids of the task's
-    vocabulary. Counts are add-one smoothed over every id that can be a
-    target (all but padding and the start token), so that a test character
-    unseen in training (UNK) has a finite cost.
-    """
-    from seqzoo.tasks.vocabulary import BOS_ID
-    from seqzoo.tasks.vocabulary import PAD_ID
-
-    size = len(task.vocabularies["inputs"])
-    counts = np.ones(size)
-    counts[[PAD_ID, BOS_ID]] = 0
-    for _, y in task.examples("train").as_numpy_iterator():
-        counts += np.bincount(y, minlength=size)
-    log2_p = np.log2(np.where(counts > 0, counts, 1) / counts.sum())
-    bits, tokens = 0.0, 0
-    for _, y in task.examples("test").as_numpy_iterator():
-        y = y[y != PAD_ID]
-        bits, tokens = bits - log2_p[y].sum(), tokens + len(y)
-    return bits / tokens, tokens
-
-
 def sample_names(model, vocabulary, count, temperature, max_length, seed=0):
     """Samples `count` names at `temperature`, one character per step (the course's sampling loop)."""
     from seqzoo.architectures import Stepper
@@ -233,7 +209,7 @@ def names_extras(run, task, seed):
     import seqzoo
 
     model = seqzoo.RunFolder(run).load_model()
-    unigram, tokens = unigram_bits_per_char(task)
+    unigram, tokens = unigram_bits_per_token(task)
     splits = {
         split: {name.decode("utf-8") for name in task.raw(split).map(lambda e: e["name"]).as_numpy_iterator()}
         for split in ("train", "validation", "test")

@@ -31,7 +31,7 @@ from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
 from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
 from seqzoo.inference.settings import check_settings
 from seqzoo.inference.settings import is_int
-from seqzoo.presets.catalog import open_run
+from seqzoo.presets.runs import open_run
 from seqzoo.tasks import load_task
 from seqzoo.tasks.tokenizers import join
 from seqzoo.tasks.tokenizers import tokenize

@@ -171,6 +171,7 @@ LOADED = (
         (["train", "gru_uni", "--task", "dates", "--epochs", "0"], 2),
         (["bogus"], 2),
         (["generate", "preset:nmaes"], 2),
+        (["presets"], 0),
     ],
 )
 def test_help_and_argument_errors_never_load_tensorflow(arguments, code):

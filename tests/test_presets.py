@@ -65,6 +65,15 @@ def test_generate_from_a_preset_needs_no_training_data_or_network(tmp_path, subp
     assert not (home / "tfds").exists()  # the task's data were never generated
 
 
+def test_a_preset_loads_in_a_process_that_imported_nothing_else(subprocess_env):
+    code = "import seqzoo; print(seqzoo.presets.open_run('preset:names').load_model().name)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["gru_char_lm"]
+
+
 def test_generate_conditions_on_a_class_of_the_preset():
     female = seqzoo.generate("preset:names_by_gender", num=40, condition="female", seed=0)
     male = seqzoo.generate("preset:names_by_gender", num=40, condition="male", seed=0)
@@ -72,9 +81,15 @@ def test_generate_conditions_on_a_class_of_the_preset():
     assert ending_in_a[0] >= ending_in_a[1] + 8, (female, male)
 
 
-def test_the_dates_preset_translates(data_dir):
-    translations = seqzoo.generate("preset:dates", prefix=["3 May 1999", "december 25, 2021"], context="en_US")
-    assert translations == ["1999-05-03", "2021-12-25"]
+def test_the_dates_preset_translates():
+    sources = ["3 may 1999", "december 25, 2021", "tuesday, march 5, 2024", "12/31/99"]
+    assert seqzoo.generate("preset:dates", prefix=sources, context="en_US") == [
+        "1999-05-03",
+        "2021-12-25",
+        "2024-03-05",
+        "1999-12-31",
+    ]
+    assert seqzoo.generate("preset:dates", prefix=["3 mai 1999"], context="fr_FR") == ["1999-05-03"]
 
 
 @pytest.mark.parametrize("suffix", [".zip", ".tar.gz"])

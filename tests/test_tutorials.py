@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from image_checks import assert_image
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TUTORIALS = REPOSITORY / "tutorials"
@@ -29,16 +30,6 @@ def load(stem):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def assert_image(path, min_size=(200, 200)):
-    """The file is a PNG that matplotlib reads back, of a plausible size, and not blank."""
-    import matplotlib.image
-
-    assert os.path.isfile(path), path
-    image = matplotlib.image.imread(path)
-    assert image.shape[0] >= min_size[1] and image.shape[1] >= min_size[0], image.shape
-    assert np.asarray(image[..., :3]).std() > 0.01, f"{path} looks blank"
 
 
 def tutorial_files():

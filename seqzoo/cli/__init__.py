@@ -47,7 +47,8 @@ def main(argv=None):
         args = parser.parser().parse_args(argv)
     except SystemExit as exit:  # --help, --version, or a usage error (one line, exit code 2).
         return exit.code
-    _import_tensorflow_quietly()
+    if args.needs_tensorflow:
+        _import_tensorflow_quietly()
     # Keras warns when a dataset of unknown length ends an epoch; a task's batches always do.
     warnings.filterwarnings("ignore", message="Your input ran out of data")
     try:

@@ -37,6 +37,7 @@ def parser():
     """The argument parser of the `seqzoo` command."""
     root = _Parser(prog="seqzoo", description=__doc__.split("\n")[0])
     root.add_argument("--version", action="version", version=f"seqzoo {_version.__version__}")
+    root.set_defaults(needs_tensorflow=True)
     commands = root.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="the named models, as a table")
@@ -53,7 +54,7 @@ def parser():
     presets = commands.add_parser(
         "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric"
     )
-    presets.set_defaults(handler=run.presets)
+    presets.set_defaults(handler=run.presets, needs_tensorflow=False)
 
     train = commands.add_parser("train", help="train a model on a task; prints the test metrics as JSON")
     train.add_argument("model", type=arguments.model, help="a name from `seqzoo list`, or a YAML config file")

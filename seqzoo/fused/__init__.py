@@ -10,12 +10,13 @@ PyTorch do. The numbers are those of the cell, to float32 rounding.
 A cell's arithmetic is a step module (`simple_rnn_steps`, `lstm_steps`,
 `peephole_lstm_steps`, `gru_steps`, `gru_reset_before_steps`,
 `minimal_gru_steps`), all in `keras.ops`: `forward_step` (one step, and what
-the backward pass needs from it, `KEPT` tensors), `backward_weights` (what
-every backward step reads, once), `backward_step` (one step back, giving
-dL/dz<t>) and `gradients` (dL/dx and the weights' gradients, over every
-step at once). Each takes the cell's weights as a tuple in its own order,
-the input kernel first. The backends' loops (`tensorflow_loops`,
-`jax_loops`) run any of them.
+the backward pass needs from it, `KEPT` tensors, of which the `SLOPE`-th, if
+not `None`, is shaped like dL/dz<t> and read only by its own step back),
+`backward_weights` (what every backward step reads, once), `backward_step`
+(one step back, giving dL/dz<t>) and `gradients` (dL/dx and the weights'
+gradients, over every step at once). Each takes the cell's weights as a
+tuple in its own order, the input kernel first. The backends' loops
+(`tensorflow_loops`, `jax_loops`) run any of them.
 """
 
 import keras

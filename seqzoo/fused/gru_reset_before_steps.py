@@ -25,6 +25,7 @@ from keras import ops
 from seqzoo.fused import sequence
 
 KEPT = 5  # update, update_slope, candidate_slope, reset_slope, reset
+SLOPE = None  # no kept tensor is shaped like dL/dzx<t>
 
 
 def forward_step(x, states, weights, keep=None, drop=None):

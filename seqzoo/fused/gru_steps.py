@@ -25,6 +25,7 @@ from keras import ops
 from seqzoo.fused import sequence
 
 KEPT = 3  # update, slope, reset_scale: what a step keeps for the backward pass
+SLOPE = None  # no writing over the slope: XLA would copy the whole buffer every step back
 
 
 def forward_step(x, states, weights, keep=None, drop=None):

@@ -3,8 +3,9 @@
 JAX differentiates the step loop of `keras.layers.RNN` by carrying the
 kernels' gradients through the reverse scan, a kernel-sized sum per step.
 Here the forward scan keeps what the cell's backward step needs, the reverse
-scan carries only dL/d(states), and the weights' and the inputs' gradients
-come from a few large products over every step at once.
+scan carries only dL/d(states) and writes every step's dL/dz<t> over the
+slope it has read (`SLOPE` of the step module), and the weights' and the
+inputs' gradients come from a few large products over every step at once.
 """
 
 import functools
@@ -43,13 +44,27 @@ def _backward(steps, saved, cotangents):
     x, h0, outputs, kept, weights, step_mask, drop = saved
     d_outputs, d_final_states = cotangents
     constants = steps.backward_weights(weights)
+    # dL/dz<t> goes where the step's slope was: no new (time, batch, gates * units) buffer.
+    slot = steps.SLOPE
+    if slot is None:
+        d_z = jnp.zeros(x.shape[:2] + weights[0].shape[-1:], x.dtype)
+    else:
+        d_z, kept = kept[slot], kept[:slot] + kept[slot + 1 :]
 
-    def back_step(d_states, inputs):
-        d_output, kept_t, keep = inputs
+    def back_step(carry, inputs):
+        d_states, d_z = carry
+        t, d_output, kept_t, keep = inputs
+        if slot is not None:
+            kept_t = kept_t[:slot] + (d_z[t],) + kept_t[slot:]
         d_states = (d_states[0] + d_output,) + tuple(d_states[1:])
-        return steps.backward_step(d_states, kept_t, constants, keep, drop)
+        d_states, d_z_t = steps.backward_step(d_states, kept_t, constants, keep, drop)
+        return (d_states, d_z.at[t].set(d_z_t)), None
 
-    d_initial_states, d_z = jax.lax.scan(back_step, tuple(d_final_states), (d_outputs, kept, step_mask), reverse=True)
+    times = jnp.arange(x.shape[0])
+    carry = (tuple(d_final_states), d_z)
+    (d_initial_states, d_z), _ = jax.lax.scan(back_step, carry, (times, d_outputs, kept, step_mask), reverse=True)
+    if slot is not None:
+        kept = kept[:slot] + (d_z,) + kept[slot:]  # `gradients` does not read the slope
     h_before = jnp.concatenate([h0[None], outputs[:-1]], axis=0)
     d_x, *d_weights = steps.gradients(x, h_before, kept, d_z, weights, drop)
     d_mask = None if step_mask is None else jnp.zeros_like(step_mask)

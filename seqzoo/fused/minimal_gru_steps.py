@@ -19,6 +19,7 @@ from keras import ops
 from seqzoo.fused import sequence
 
 KEPT = 2  # update, slope: what a step keeps for the backward pass
+SLOPE = 1  # the kept tensor shaped like dL/dz<t> that only its own backward step reads
 
 
 def forward_step(x, states, weights, keep=None, drop=None):

@@ -25,6 +25,7 @@ from seqzoo.fused import lstm_steps
 from seqzoo.fused import sequence
 
 KEPT = 5  # carry, output_slope, slope (as the LSTM's), c<t-1>, c<t>
+SLOPE = lstm_steps.SLOPE  # the kept tensor shaped like dL/dz<t> that only its own backward step reads
 
 backward_weights = lstm_steps.backward_weights
 backward_step = lstm_steps.backward_step

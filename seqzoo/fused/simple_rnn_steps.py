@@ -16,6 +16,7 @@ from keras import ops
 from seqzoo.fused import sequence
 
 KEPT = 1  # slope: what a step keeps for the backward pass
+SLOPE = 0  # the kept tensor shaped like dL/dz<t> that only its own backward step reads
 
 
 def forward_step(x, states, weights, keep=None, drop=None):

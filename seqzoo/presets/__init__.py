@@ -17,6 +17,6 @@ __getattr__, __dir__ = lazy_exports(
         "PresetError": ("seqzoo.presets.sources", "PresetError"),
         "get_preset": ("seqzoo.presets.catalog", "get_preset"),
         "list_presets": ("seqzoo.presets.catalog", "list_presets"),
-        "open_run": ("seqzoo.presets.catalog", "open_run"),
+        "open_run": ("seqzoo.presets.runs", "open_run"),
     },
 )

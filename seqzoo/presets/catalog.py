@@ -1,11 +1,12 @@
-"""The presets as users see them: `list_presets()`, and `open_run` for a run folder or `preset:` reference."""
+"""The shipped presets as users see them: `list_presets()` and `get_preset(name)`, read without loading Keras."""
 
 import dataclasses
 import os
 
 from seqzoo import atomic
 from seqzoo.presets import sources
-from seqzoo.runs.folder import RunFolder
+from seqzoo.runs.layout import METRICS
+from seqzoo.runs.layout import RECORD
 
 DESCRIPTION = "preset.json"  # beside the run's own files: what the preset is for, its headline metric and bar
 
@@ -34,39 +35,19 @@ class Preset:
     bar: str
 
 
-def open_run(reference):
-    """The finished `RunFolder` of a run folder path or a `preset:NAME` reference.
-
-    Args:
-        reference: a run folder, or `preset:NAME` (a shipped preset; see
-            `list_presets()`), or `preset:PATH` (a run folder or a `.zip`,
-            `.tar.gz`, `.tgz` or `.tar` archive of one, unpacked once into
-            `$SEQZOO_CACHE`).
-
-    Example:
-
-    >>> model = seqzoo.presets.open_run("preset:names").load_model()
-    """
-    reference = os.fspath(reference)
-    path = sources.fetch(reference) if sources.is_preset(reference) else reference
-    return RunFolder(path).check_finished()
-
-
 def get_preset(name):
     """The shipped `Preset` called `name` (closest names in the error for a typo)."""
-    run = RunFolder(sources.ShippedPresets().fetch(name)).check_finished()
-    about = atomic.read_json(run.file(DESCRIPTION))
-    record = run.record
-    bar = f"<= {about['at_most']}" if "at_most" in about else f">= {about['at_least']}"
+    path = sources.ShippedPresets().fetch(name)
+    about, record, metrics = (atomic.read_json(os.path.join(path, file)) for file in (DESCRIPTION, RECORD, METRICS))
     return Preset(
         name=name,
-        path=run.path,
+        path=path,
         description=about["description"],
         task=record["task"],
         model=record["model"],
         metric=about["metric"],
-        value=run.metrics()[about["metric"]],
-        bar=bar,
+        value=metrics[about["metric"]],
+        bar=f"<= {about['at_most']}" if "at_most" in about else f">= {about['at_least']}",
     )
 
 

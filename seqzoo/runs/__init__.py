@@ -6,7 +6,7 @@ __all__ = ["STAGES", "FolderLock", "FolderLockedError", "RunFolder", "RunFolderE
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        "STAGES": ("seqzoo.runs.folder", "STAGES"),
+        "STAGES": ("seqzoo.runs.layout", "STAGES"),
         "FolderLock": ("seqzoo.runs.lock", "FolderLock"),
         "FolderLockedError": ("seqzoo.runs.lock", "FolderLockedError"),
         "RunFolder": ("seqzoo.runs.folder", "RunFolder"),

@@ -9,19 +9,21 @@ import warnings
 
 import keras
 
+# Registers the classes a saved model names (SeqzooModel, RecurrentStack, the cells), so that
+# `load_model` works in a process that has loaded nothing else of seqzoo.
+import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
-from seqzoo.runs.lock import LOCK_FILE
+from seqzoo.runs.layout import CONFIG
+from seqzoo.runs.layout import HISTORY
+from seqzoo.runs.layout import LAYOUT
+from seqzoo.runs.layout import METRICS
+from seqzoo.runs.layout import MODEL
+from seqzoo.runs.layout import RECORD
+from seqzoo.runs.layout import STAGES
+from seqzoo.runs.layout import VOCABULARY_PREFIX
 from seqzoo.runs.lock import FolderLock
 from seqzoo.tasks import Vocabulary
 from seqzoo.tasks import load_task
-
-RECORD, CONFIG, MODEL, METRICS = "run.json", "config.json", "model.keras", "metrics.json"
-HISTORY, CURVE, CHECKPOINTS, BACKUP, LOGS = "history.csv", "training_curve.png", "checkpoints", "backup", "logs"
-BEST, LAST = "best.keras", "last.keras"
-VOCABULARY_PREFIX = "vocabulary_"
-STAGES = ("created", "training", "trained", "finished")
-# What a run folder may hold, so that --out never writes into a folder of other files.
-LAYOUT = (RECORD, CONFIG, MODEL, METRICS, HISTORY, CURVE, CHECKPOINTS, BACKUP, LOGS, LOCK_FILE)
 
 
 class RunFolderError(ValueError):

@@ -18,10 +18,10 @@ import re
 import keras
 
 from seqzoo import atomic
-from seqzoo.runs.folder import BACKUP
-from seqzoo.runs.folder import BEST
-from seqzoo.runs.folder import CHECKPOINTS
-from seqzoo.runs.folder import LAST
+from seqzoo.runs.layout import BACKUP
+from seqzoo.runs.layout import BEST
+from seqzoo.runs.layout import CHECKPOINTS
+from seqzoo.runs.layout import LAST
 
 MONITOR = "val_loss"
 BACKUP_STATE = "state.json"

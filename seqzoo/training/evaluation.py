@@ -3,7 +3,7 @@
 import os
 
 from seqzoo.inference.decoding import greedy_translate
-from seqzoo.presets.catalog import open_run
+from seqzoo.presets.runs import open_run
 from seqzoo.tasks import TranslationTask
 from seqzoo.tasks import load_task
 from seqzoo.training.options import check_count

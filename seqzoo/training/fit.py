@@ -8,19 +8,19 @@ import time
 import keras
 
 from seqzoo import _version
-from seqzoo.presets.catalog import open_run
+from seqzoo.presets.runs import open_run
 from seqzoo.presets.sources import is_preset
 from seqzoo.registry.build import build_from_config
 from seqzoo.registry.build import compile_model
 from seqzoo.registry.build import get_config
 from seqzoo.registry.build import model_name
 from seqzoo.registry.sources import model_label
-from seqzoo.runs.folder import BACKUP
-from seqzoo.runs.folder import BEST
-from seqzoo.runs.folder import CHECKPOINTS
-from seqzoo.runs.folder import LOGS
 from seqzoo.runs.folder import RunFolder
 from seqzoo.runs.folder import RunFolderError
+from seqzoo.runs.layout import BACKUP
+from seqzoo.runs.layout import BEST
+from seqzoo.runs.layout import CHECKPOINTS
+from seqzoo.runs.layout import LOGS
 from seqzoo.tasks import Task
 from seqzoo.tasks import load_task
 from seqzoo.training import distribute

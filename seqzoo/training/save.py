@@ -1,9 +1,9 @@
 """`save_run` (a finished run folder for a model trained elsewhere) and `finish_run`, the last stage of every run."""
 
-from seqzoo.runs.folder import CURVE
-from seqzoo.runs.folder import METRICS
-from seqzoo.runs.folder import MODEL
 from seqzoo.runs.folder import RunFolder
+from seqzoo.runs.layout import CURVE
+from seqzoo.runs.layout import METRICS
+from seqzoo.runs.layout import MODEL
 from seqzoo.runs.plots import training_curve
 from seqzoo.training.evaluation import task_metrics
 
