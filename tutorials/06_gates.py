@@ -28,7 +28,6 @@ import keras
 import numpy as np
 
 import seqzoo
-import seqzoo.architectures  # noqa: F401 (registers seqzoo's model class, which loading a preset first needs)
 from seqzoo import diagnostics
 from seqzoo.tasks.vocabulary import BOS_ID
 
