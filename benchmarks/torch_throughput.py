@@ -23,7 +23,6 @@ import datetime
 import os
 import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ["KERAS_BACKEND"] = "torch"
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from results_md import write_section  # noqa: E402
 from throughput import FEATURES  # noqa: E402
 from throughput import UNITS  # noqa: E402
+from throughput import alternate  # noqa: E402
 from throughput import keras_contenders  # noqa: E402
 from throughput import keras_step  # noqa: E402
 from throughput import machine  # noqa: E402
@@ -63,15 +63,7 @@ def measure(cell, batch, repeats):
     load_before = os.getloadavg()[0]
     for run in runners.values():  # warm up
         run()
-    seconds = {name: [] for name in runners}
-    cpu_seconds = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, run in runners.items():
-            start, cpu_start = time.perf_counter(), time.process_time()
-            for _ in range(STEPS_PER_RUN):
-                run()
-            seconds[name].append((time.perf_counter() - start) / STEPS_PER_RUN)
-            cpu_seconds[name].append((time.process_time() - cpu_start) / STEPS_PER_RUN)
+    seconds, cpu_seconds = alternate(runners, repeats, STEPS_PER_RUN)
     tokens = batch * TIME_STEPS
     record = {
         "cell": cell,
