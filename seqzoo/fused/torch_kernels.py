@@ -105,6 +105,8 @@ def run(steps, inputs, initial_states, weights, mask, go_backwards, zero_output_
         x = torch.flip(x, dims=(1,))
         mask = None if mask is None else torch.flip(mask, dims=(1,))
     parameters = _parameters(steps, weights)
+    if len({t.dtype for t in (x, *hx, *parameters)}) > 1:
+        raise NotImplementedError("PyTorch's kernels need the inputs, states and weights in one dtype")
     if mask is not None and not bool(mask.all()):
         outputs, states = _run_packed(op, x, hx, parameters, mask, zero_output_for_mask)
     else:
