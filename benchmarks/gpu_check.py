@@ -1,7 +1,7 @@
 """On a GPU: `fused=True` against Keras's cuDNN layers, numbers first, then training throughput.
 
-For each backend (TensorFlow, then JAX, each in its own process) and each
-cell, on equal weights:
+For each backend (TensorFlow, JAX, then PyTorch, each in its own process)
+and each cell, on equal weights:
 
 - parity: `seqzoo.layers.Recurrent(cell, fused=True)` against Keras's own
   layer (`keras.layers.LSTM` or `GRU`, which run cuDNN on a GPU), without a
@@ -10,7 +10,10 @@ cell, on equal weights:
   outputs, final states, and the gradients of the inputs and every weight;
   and seqzoo's fused kernels for the forms cuDNN has not (the GRU with
   `reset_after=False`, the minimal GRU, the peephole LSTM, recurrent dropout)
-  against their own step loop (`fused=False`);
+  against their own step loop (`fused=False`); on PyTorch, where
+  `fused=True` runs PyTorch's own kernels (cuDNN) for the SimpleRNN, GRU
+  and LSTM, masks included, and the other forms run the step loop, the
+  three against Keras's layers;
 - throughput: `model.train_on_batch` of one layer (batch 64, T=100, input
   width 128, 256 units, MSE, Adam), Keras's layer and seqzoo's
   `RecurrentStack` as `seqzoo.build` makes it timed alternately, medians
@@ -18,8 +21,8 @@ cell, on equal weights:
 
 It writes its table into `benchmarks/RESULTS.md` (section `gpu-check`) and
 exits with status 1 when a parity check fails, 2 when there is no GPU.
-Parity runs with float32 products in full precision (TensorFlow and JAX
-may use TF32 on a recent GPU by default; the throughput part keeps the
+Parity runs with float32 products in full precision (the backends may
+use TF32 on a recent GPU by default; the throughput part keeps the
 default) and is checked to 1e-4 relative to each tensor's largest value.
 
 Usage (a few minutes in all):
@@ -40,7 +43,7 @@ import time
 from results_md import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 BATCH, TIME_STEPS, FEATURES, UNITS = 64, 100, 128, 256
 TOLERANCE = 1e-4
 # (name, seqzoo cell, its options, Keras's layer; None: seqzoo's step loop, `fused=False`)
@@ -51,6 +54,12 @@ PARITY_CASES = [
     ("gru minimal", "gru", {"minimal": True}, None),
     ("peephole", "peephole", {}, None),
     ("lstm recurrent_dropout", "lstm", {"recurrent_dropout": 0.3, "seed": 1}, None),
+]
+# On PyTorch, `fused=True` means PyTorch's kernels, which compute the standard cells only.
+TORCH_PARITY_CASES = [
+    ("lstm", "lstm", {}, "LSTM"),
+    ("gru", "gru", {}, "GRU"),
+    ("rnn", "rnn", {}, "SimpleRNN"),
 ]
 SPEED_CASES = [("lstm", "LSTM"), ("gru", "GRU")]
 
@@ -63,7 +72,8 @@ def gradients(layer, x, mask, training):
     def loss(x):
         rng = np.random.default_rng(2)
         results = layer(x, mask=mask, training=training)
-        return sum(keras.ops.sum(r * rng.normal(size=r.shape).astype("float32")) for r in results), results
+        weights = [keras.ops.convert_to_tensor(rng.normal(size=r.shape).astype("float32")) for r in results]
+        return sum(keras.ops.sum(r * w) for r, w in zip(results, weights)), results
 
     variables = layer.trainable_variables
     if keras.backend.backend() == "tensorflow":
@@ -74,6 +84,12 @@ def gradients(layer, x, mask, training):
             tape.watch(x)
             value, results = loss(x)
         grads = tape.gradient(value, [x] + [v.value for v in variables])
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        x = keras.ops.convert_to_tensor(x).requires_grad_()  # on Keras's device
+        value, results = loss(x)
+        grads = torch.autograd.grad(value, [x] + [v.value for v in variables])
     else:
         import jax
 
@@ -102,6 +118,11 @@ def full_float32_precision(backend, full):
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(not full)
+    elif backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = not full
+        torch.backends.cudnn.allow_tf32 = not full
     else:
         import jax
 
@@ -122,7 +143,7 @@ def parity(backend):
     lengths = np.array([20, 17, 12, 20, 5, 20, 9, 14])
     padded = keras.ops.convert_to_tensor(np.arange(20)[None] < lengths[:, None])
     rows = []
-    for name, cell, options, keras_layer in PARITY_CASES:
+    for name, cell, options, keras_layer in TORCH_PARITY_CASES if backend == "torch" else PARITY_CASES:
         for mask in (None, padded):
             keras.utils.set_random_seed(0)
             cell_class = seqzoo.cells.get(cell)
@@ -198,6 +219,10 @@ def throughput(backend, repeats=7, steps=5):
 def device_name(backend):
     import keras
 
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0)
     devices = keras.distribution.list_devices("gpu")
     if backend == "tensorflow":
         import tensorflow as tf
@@ -214,10 +239,15 @@ def run_backend(backend):
     sys.path.insert(0, os.path.dirname(HERE))
     import keras
 
-    try:
-        has_gpu = bool(keras.distribution.list_devices("gpu"))
-    except RuntimeError:
-        has_gpu = False
+    if backend == "torch":  # keras.distribution is None there
+        import torch
+
+        has_gpu = torch.cuda.is_available()
+    else:
+        try:
+            has_gpu = bool(keras.distribution.list_devices("gpu"))
+        except RuntimeError:
+            has_gpu = False
     if not has_gpu:
         print(f"No GPU on the {backend} backend: nothing to check.", file=sys.stderr)
         sys.exit(2)

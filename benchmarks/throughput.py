@@ -130,6 +130,20 @@ def torch_step(cell, inputs, targets):
     return step
 
 
+def alternate(runners, repeats, steps):
+    """Runs each of `runners` `steps` times in turn, `repeats` rounds; its wall and CPU seconds per step."""
+    seconds = {name: [] for name in runners}
+    cpu_seconds = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(steps):
+                run()
+            seconds[name].append((time.perf_counter() - start) / steps)
+            cpu_seconds[name].append((time.process_time() - cpu_start) / steps)
+    return seconds, cpu_seconds
+
+
 def threads():
     """The intra-op threads TensorFlow uses (and PyTorch is given)."""
     if os.environ.get("SEQZOO_BENCHMARK_SINGLE_THREAD"):
@@ -199,15 +213,7 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False, only_con
             for run in runners.values():  # compile and warm up
                 run()
                 run()
-            seconds = {name: [] for name in runners}
-            cpu_seconds = {name: [] for name in runners}
-            for _ in range(repeats):
-                for name, run in runners.items():
-                    start, cpu_start = time.perf_counter(), time.process_time()
-                    for _ in range(steps):
-                        run()
-                    seconds[name].append((time.perf_counter() - start) / steps)
-                    cpu_seconds[name].append((time.process_time() - cpu_start) / steps)
+            seconds, cpu_seconds = alternate(runners, repeats, steps)
             record = {
                 "backend": backend,
                 "batch": batch,

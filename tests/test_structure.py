@@ -33,8 +33,12 @@ LAYERS = [
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Imports inside a function that are a design, not a dodge: the fused kernels' loops per backend
-# import TensorFlow or JAX at their top, so only the active backend's module is imported.
-FUNCTION_LEVEL_ALLOWED = {("seqzoo.fused", "seqzoo.fused.tensorflow_loops"), ("seqzoo.fused", "seqzoo.fused.jax_loops")}
+# import TensorFlow, JAX or PyTorch at their top, so only the active backend's module is imported.
+FUNCTION_LEVEL_ALLOWED = {
+    ("seqzoo.fused", "seqzoo.fused.tensorflow_loops"),
+    ("seqzoo.fused", "seqzoo.fused.jax_loops"),
+    ("seqzoo.fused", "seqzoo.fused.torch_kernels"),
+}
 
 
 def top(module):

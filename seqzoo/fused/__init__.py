@@ -1,4 +1,4 @@
-"""Fused whole-sequence kernels for the SimpleRNN, GRU and (peephole) LSTM cells, on TensorFlow and JAX.
+"""Fused whole-sequence kernels for the SimpleRNN, GRU and (peephole) LSTM cells, on TensorFlow, JAX and PyTorch.
 
 `keras.layers.RNN` runs a cell step by step and lets the backend
 differentiate the loop, which adds every step's share to the kernels'
@@ -24,6 +24,7 @@ from keras import ops
 
 from seqzoo.fused import sequence
 
+# The backends that seqzoo's own loops run on; on PyTorch, `run` hands the cell to PyTorch's kernels.
 BACKENDS = ("tensorflow", "jax")
 
 
@@ -58,14 +59,24 @@ def run(
     Returns:
         `(outputs, states)`: every step's output `(batch, time, units)` (in
         the order read) and the final states, a list.
+
+    Raises:
+        NotImplementedError: on PyTorch, where its kernels do not compute
+            the cell, the mask or the recurrent dropout (the message says why).
     """
     backend = keras.backend.backend()
+    if backend == "torch":
+        from seqzoo.fused import torch_kernels
+
+        return torch_kernels.run(
+            steps, inputs, initial_states, weights, mask, go_backwards, zero_output_for_mask, recurrent_dropout_mask
+        )
     if backend == "tensorflow":
         from seqzoo.fused import tensorflow_loops as loops
     elif backend == "jax":
         from seqzoo.fused import jax_loops as loops
     else:
-        raise NotImplementedError(f"The fused kernels run on {' and '.join(BACKENDS)}, not on {backend}.")
+        raise NotImplementedError(f"The fused kernels run on {', '.join(BACKENDS)} and torch, not on {backend}.")
     x = ops.transpose(inputs, (1, 0, 2))
     step_mask = None
     if mask is not None:

@@ -26,10 +26,7 @@ FUSED_MODES = ("auto", True, False)
 
 
 def _has_gpu():
-    if keras.backend.backend() == "torch":  # keras.distribution is None there
-        import torch
-
-        return torch.cuda.is_available()
+    """Whether TensorFlow or JAX sees a GPU (on PyTorch, `keras.distribution` is None)."""
     if keras.distribution is None:
         return False
     try:
@@ -71,6 +68,18 @@ def fused_kernel(cell):
     return gru_reset_before_steps, (kernel, recurrent_kernel_zr, recurrent_kernel_h, bias)
 
 
+def _keras_has_kernel(cell):
+    """Whether Keras's LSTM or GRU kernel (cuDNN) computes this standard cell."""
+    if type(cell) is LSTMCell:
+        return cell.cell_clip is None
+    return type(cell) is GRUCell and cell.reset_after and not cell.minimal
+
+
+def _torch_has_kernel(cell):
+    """Whether PyTorch's LSTM, GRU or tanh RNN kernel computes this standard cell."""
+    return type(cell) is SimpleRNNCell or _keras_has_kernel(cell)
+
+
 @keras.saving.register_keras_serializable(package="seqzoo")
 class Recurrent(keras.layers.RNN):
     """`keras.layers.RNN` for seqzoo cells, with fused kernels and a hoisted projection.
@@ -84,9 +93,13 @@ class Recurrent(keras.layers.RNN):
     JAX, `seqzoo.fused`, whose backward pass gets the weights' gradients in
     one product over every step, and whose batch shards run on separate
     cores on TensorFlow. Recurrent dropout runs inside it with one mask per
-    sequence, as in the step loop. The numbers are the cell's, masks
-    included; see `benchmarks/RESULTS.md` for the speed. On a backend with
-    neither (PyTorch without a GPU), the layer runs step by step.
+    sequence, as in the step loop. On PyTorch, the SimpleRNN, the GRU
+    (`reset_after=True`, not `minimal`) and the LSTM (no `cell_clip`) run
+    PyTorch's own kernels (`seqzoo.fused.torch_kernels`: oneDNN on a CPU,
+    cuDNN on a GPU), masks that pad sequences on one side included; other
+    masks and recurrent dropout in training run step by step. The numbers
+    are the cell's, masks included; see `benchmarks/RESULTS.md` for the
+    speed.
 
     Any other cell, or `fused=False`, runs step by step:
     a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
@@ -158,10 +171,15 @@ class Recurrent(keras.layers.RNN):
         if self.unroll:
             return "a fused kernel does not unroll"
         backend = keras.backend.backend()
-        if backend not in fused.BACKENDS and not _has_gpu():
+        if backend == "torch" and not _torch_has_kernel(cell):
             return (
-                f"seqzoo's fused kernels run on {' and '.join(fused.BACKENDS)}, and Keras's "
-                f"(cuDNN) on a GPU; the {backend} backend here has no GPU"
+                "on the torch backend only a SimpleRNNCell, a GRUCell with reset_after=True (not "
+                "minimal) and an LSTMCell without cell_clip have a fused kernel (PyTorch's)"
+            )
+        if backend not in (*fused.BACKENDS, "torch") and not _has_gpu():
+            return (
+                f"fused kernels run on {', '.join(fused.BACKENDS)} and torch, and Keras's (cuDNN) "
+                f"on a GPU; the {backend} backend here has no GPU"
             )
         return None
 
@@ -177,15 +195,13 @@ class Recurrent(keras.layers.RNN):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         if self._tries_fused:
-            result = self._fused_loop(sequences, initial_state, mask, training)
-            if result is not None:
-                return result
-            if self.fused is True:
-                raise ValueError(
-                    f"Received fused=True, but there is no fused {type(self.cell).__name__} "
-                    f"kernel here ({keras.backend.backend()} backend): Keras's (cuDNN) needs "
-                    "a GPU and no mask; seqzoo's run on TensorFlow or JAX."
-                )
+            try:
+                return self._fused_loop(sequences, initial_state, mask, training)
+            except NotImplementedError as error:  # PyTorch's kernels, for this call
+                if self.fused is True:
+                    raise ValueError(
+                        f"Received fused=True, but {error}; pass fused='auto' to run the step loop."
+                    ) from None
         if not self.hoist_inputs:
             return super().inner_loop(sequences, initial_state, mask, training=training)
         cell = self.cell
@@ -210,7 +226,7 @@ class Recurrent(keras.layers.RNN):
         )
 
     def _fused_loop(self, sequences, initial_state, mask, training):
-        """The whole sequence through a fused kernel, or `None` if none runs here."""
+        """The whole sequence through a fused kernel (`NotImplementedError` where PyTorch's do not apply)."""
         cell = self.cell
         if training and cell.dropout > 0:
             dropout_mask = cell.get_dropout_mask(sequences[:, 0])
@@ -218,13 +234,11 @@ class Recurrent(keras.layers.RNN):
         drop = None
         if training and cell.recurrent_dropout > 0:
             drop = cell.get_recurrent_dropout_mask(initial_state[0])
-        if drop is None and self._keras_has_kernel() and _has_gpu():
-            # On a CPU, Keras's kernels are step loops.
+        if drop is None and keras.backend.backend() != "torch" and _keras_has_kernel(cell) and _has_gpu():
+            # On a CPU, Keras's kernels are step loops; on PyTorch, its kernels are PyTorch's.
             result = self._keras_fused_loop(sequences, initial_state, mask)
             if result is not None:
                 return result
-        if keras.backend.backend() not in fused.BACKENDS:
-            return None
         steps, weights = fused_kernel(cell)
         outputs, states = fused.run(
             steps,
@@ -237,13 +251,6 @@ class Recurrent(keras.layers.RNN):
             recurrent_dropout_mask=drop,
         )
         return outputs[:, -1], outputs, states
-
-    def _keras_has_kernel(self):
-        """Whether Keras's LSTM or GRU kernel (cuDNN) computes this cell."""
-        cell = self.cell
-        if type(cell) is LSTMCell:
-            return cell.cell_clip is None
-        return type(cell) is GRUCell and cell.reset_after and not cell.minimal
 
     def _keras_fused_loop(self, sequences, initial_state, mask):
         """Keras's own LSTM or GRU kernel (cuDNN), as its layers call it, or `None`."""

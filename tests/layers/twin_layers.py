@@ -54,6 +54,12 @@ def twins(case, x, cell_kwargs=None, fused=False, **layer_kwargs):
     layer_kwargs = {"return_sequences": True, "return_state": True, **layer_kwargs}
     plain = keras.layers.RNN(cls(UNITS, **kwargs), **layer_kwargs)
     fast = Recurrent(cls(UNITS, **kwargs), fused=fused, **layer_kwargs)
+    copy_random_weights(plain, fast, x)
+    return plain, fast
+
+
+def copy_random_weights(plain, fast, x):
+    """Builds both layers on `x` and gives them the same random weights, variable by variable."""
     plain(x)
     fast(x)
     rng = np.random.default_rng(1)
@@ -61,7 +67,6 @@ def twins(case, x, cell_kwargs=None, fused=False, **layer_kwargs):
         value = rng.normal(scale=0.5, size=theirs.shape).astype("float32")
         theirs.assign(value)
         ours.assign(value)
-    return plain, fast
 
 
 def assert_same_outputs_and_gradients(plain, fast, x, **call_kwargs):
