@@ -16,6 +16,7 @@ from seqzoo.tasks.catalog import OFFLINE_TASKS
 from seqzoo.tasks.catalog import TASKS
 
 
+# The tests that read it share one test process (`pytest -n 2 --dist loadgroup`), so it trains once.
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory, data_dir):
     """`seqzoo train` of a tiny GRU on japanese_vowels: (exit code, stdout, stderr, run folder)."""
@@ -67,6 +68,7 @@ def test_tasks_lists_every_task_offline_first(capsys):
             assert ("offline" if name in OFFLINE_TASKS else "download") in line
 
 
+@pytest.mark.xdist_group("cli_run")
 def test_train_prints_one_json_line_of_metrics(cli_run):
     code, stdout, stderr, out = cli_run
     assert code == 0, stderr
@@ -78,6 +80,7 @@ def test_train_prints_one_json_line_of_metrics(cli_run):
     assert run.config["optimizer"]["learning_rate"] == 0.005  # and 5e-3 a float, as a user writes it.
 
 
+@pytest.mark.xdist_group("cli_run")
 def test_evaluate_prints_the_same_metrics(cli_run, capsys):
     _, stdout, _, out = cli_run
     trained = json.loads(stdout.strip().splitlines()[-1])
@@ -190,6 +193,7 @@ def test_version():
     assert result.stdout.strip().startswith("seqzoo ") and result.stdout.split()[1][0].isdigit()
 
 
+@pytest.mark.xdist_group("cli_run")
 def test_a_command_that_loads_tensorflow_prints_no_cpp_log(cli_run):
     env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(

@@ -13,6 +13,9 @@ import pytest
 import seqzoo
 from seqzoo.runs import RunFolder
 
+# One test process runs this module (`pytest -n 2 --dist loadgroup`), so its run is trained once.
+pytestmark = pytest.mark.xdist_group("resumed_run")
+
 TINY = {"backbone.units": 8, "inputs.embedding_dim": 4}
 FEW = {"splits": {"train": "train[:256]", "validation": "validation[:64]", "test": "test[:64]"}}
 

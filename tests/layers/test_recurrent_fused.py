@@ -143,9 +143,14 @@ def test_input_dropout_in_training_uses_the_step_loops_masks(case):
     assert not np.allclose(dropped, to_numpy(fused(x)[0]), atol=1e-3)
 
 
+# Every step module reading forwards; backwards (the same flip for every cell, in `fused.run`) for two of them.
+DROPOUT_CASES = [(case, False) for case in FUSED_CASES] + [("gru", True), ("peephole_cell_clip", True)]
+
+
 @with_kernel
-@pytest.mark.parametrize("case", FUSED_CASES)
-@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize(
+    "case, go_backwards", DROPOUT_CASES, ids=[f"{c}-{'backwards' if b else 'forwards'}" for c, b in DROPOUT_CASES]
+)
 def test_recurrent_dropout_in_training_uses_the_step_loops_mask(case, go_backwards):
     x = inputs()
     cell_kwargs = {"dropout": 0.2, "recurrent_dropout": 0.4, "seed": 7}
@@ -159,9 +164,8 @@ def test_recurrent_dropout_in_training_uses_the_step_loops_mask(case, go_backwar
 
 
 @with_kernel
-@pytest.mark.parametrize("merge_mode", ["concat", "sum"])
-@pytest.mark.parametrize("case", ["gru", "lstm", "peephole"])
-def test_bidirectional_equals_the_step_loop(merge_mode, case):
+@pytest.mark.parametrize("case, merge_mode", [("gru", "concat"), ("lstm", "sum"), ("peephole", "concat")])
+def test_bidirectional_equals_the_step_loop(case, merge_mode):
     x = inputs()
     plain_rnn, fused_rnn = twins(case, x, fused=True)
     plain = keras.layers.Bidirectional(plain_rnn, merge_mode=merge_mode)
