@@ -114,6 +114,7 @@ class HyperModel(keras_tuner.HyperModel):
         if self.task is None:
             raise ValueError(f"HyperModel({self.model_name!r}) has no task to train on; pass task=.")
         callbacks = [keras.callbacks.TerminateOnNaN(), *kwargs.pop("callbacks", [])]
+        kwargs.setdefault("shuffle", False)  # The task's batches are shuffled already: Keras would warn it ignores it.
         return model.fit(
             self.task.batches("train", self.batch_size, shuffle=True),
             validation_data=self.task.batches("validation", self.batch_size),
