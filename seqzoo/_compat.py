@@ -8,6 +8,8 @@ model core needs them on every backend); keras-tuner's are imported inside
 the functions that use them, so importing a model never imports a tuner.
 """
 
+import contextlib
+
 import keras
 from packaging.version import Version
 
@@ -38,6 +40,7 @@ __all__ = [
     "backend_rnn",
     "build_training_state_from_batch",
     "check_versions",
+    "independent_copies",
     "oracle_service",
     "oracle_stub",
     "trial_class",
@@ -97,6 +100,31 @@ def average_scalar_logs_across_workers():
 
     reduce_per_replica.seqzoo_scalar_mean = True
     trainer.reduce_per_replica = reduce_per_replica
+
+
+@contextlib.contextmanager
+def independent_copies():
+    """Suspends Keras's object sharing, so that `Bidirectional` copies only the layer it is given.
+
+    While a `.keras` file loads, Keras's `ObjectSharingScope` maps the `id()` of
+    every object it serializes to its config, and treats a second object with
+    the same `id()` as the first. `Bidirectional.__init__` serializes the layer
+    it wraps (and so its cell) to make its forward and backward copies; when
+    layers wrapped in a loop are temporaries, a later one can be allocated at a
+    freed one's address, and its copies become an earlier layer's (shared
+    weights or an error, depending on memory layout, so on `PYTHONHASHSEED`).
+    """
+    from keras.src.backend.common import global_state
+
+    keys = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
+    saved = [global_state.get_global_attribute(key) for key in keys]
+    for key in keys:
+        global_state.set_global_attribute(key, None)
+    try:
+        yield
+    finally:
+        for key, value in zip(keys, saved):
+            global_state.set_global_attribute(key, value)
 
 
 def _in_range(version, bounds):

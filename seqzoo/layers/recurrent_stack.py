@@ -2,6 +2,7 @@
 
 import keras
 
+from seqzoo import _compat
 from seqzoo import cells
 from seqzoo.layers.recurrent import Recurrent
 
@@ -102,7 +103,8 @@ class RecurrentStack(keras.layers.Layer):
                 name=f"rnn_{index}",
             )
             if bidirectional:
-                rnn = keras.layers.Bidirectional(rnn, merge_mode=merge_mode, name=f"bidirectional_{index}")
+                with _compat.independent_copies():
+                    rnn = keras.layers.Bidirectional(rnn, merge_mode=merge_mode, name=f"bidirectional_{index}")
             self.recurrent_layers.append(rnn)
         self.dropout_layer = keras.layers.Dropout(dropout) if dropout else None
 

@@ -265,3 +265,25 @@ def test_config_round_trip_gives_the_same_numbers():
     restored.set_weights(stack.get_weights())
     x = inputs()
     np.testing.assert_array_equal(numpy(restored(x)), numpy(stack(x)))
+
+
+def test_bidirectional_copies_stay_independent_when_addresses_are_reused(monkeypatch):
+    """Keras's load-time object sharing keys objects by `id()`; a freed layer's address can be reused.
+
+    `serialization_lib.id` made constant stands in for the worst case of that
+    reuse: every object serialized while a `.keras` file loads looks like the
+    first. Without `_compat.independent_copies`, the second layer's copies are
+    the first layer's (a `ValueError`, or shared weights), as happened on some
+    `PYTHONHASHSEED`s.
+    """
+    from keras.src.saving import serialization_lib
+
+    monkeypatch.setattr(serialization_lib, "id", lambda obj: 1, raising=False)
+    with serialization_lib.ObjectSharingScope():
+        stack = RecurrentStack(cell="gru", units=UNITS, depth=3, bidirectional=True)
+    stack.build((None, None, F))
+    copies = [copy for layer in stack.recurrent_layers for copy in (layer.forward_layer, layer.backward_layer)]
+    assert len({id(copy) for copy in copies}) == 6
+    assert len({id(copy.cell) for copy in copies}) == 6
+    assert [copy.go_backwards for copy in copies] == [False, True] * 3
+    assert len(stack.weights) == 6 * 3
