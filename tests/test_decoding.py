@@ -461,10 +461,12 @@ def test_melody_runs_merge_repeated_pitches():
 @pytest.mark.parametrize("name, start, batch", _starts())
 def test_compiled_greedy_and_beam_equal_the_reference(request, name, start, batch):
     stepper = Stepper(request.getfixturevalue(name))
-    for prefix in (None, [[4], [5, 6], []]):
+    # Each beam setting compiles its own loop: widths 1 and above, with and without a length penalty,
+    # with and without a prefix, in four compilations.
+    for prefix, beams in ((None, ((3, 0.0), (4, 1.0))), ([[4], [5, 6], []], ((1, 0.7), (3, 0.7)))):
         expected = decoding.greedy(stepper, stepper.start(**start), batch, 12, prefix=prefix)
         assert loop.greedy(stepper, stepper.start(**start), batch, 12, prefix=prefix) == expected
-        for width, penalty in ((1, 0.7), (3, 0.0), (3, 0.7), (4, 1.0)):
+        for width, penalty in beams:
             settings = {"beam_width": width, "length_penalty": penalty, "prefix": prefix, "return_all": True}
             reference = decoding.beam_search(stepper, stepper.start(**start), batch, 12, **settings)
             compiled = loop.beam_search(stepper, stepper.start(**start), batch, 12, **settings)

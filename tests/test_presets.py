@@ -141,6 +141,8 @@ def test_a_run_folder_given_as_a_preset_path_is_read_in_place():
 def test_a_bad_reference_is_one_clear_error(reference, message):
     with pytest.raises(PresetError, match=message.replace("(", r"\(")):
         seqzoo.presets.open_run(reference)
+    with pytest.raises(PresetError, match=message.replace("(", r"\(")):  # The command line's early check says the same.
+        sources.check_reference(reference)
 
 
 def test_an_archive_without_a_run_folder_is_refused(tmp_path, monkeypatch):

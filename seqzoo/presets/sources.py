@@ -1,11 +1,12 @@
 """Where a preset comes from: a name shipped with seqzoo, or a run folder or archive of one on this machine.
 
 A preset reference is `preset:HANDLE`. Each source below says which handles
-it reads (`claims`) and turns one into a local run folder (`fetch`); the
-first source that claims a handle reads it. A remote store (Kaggle or
-Hugging Face handles such as `preset:hf://user/repo`, as keras-hub reads
-them) is one more source: a class with `claims` and `fetch` that downloads
-into `cache_dir()`, placed in `SOURCES`.
+it reads (`claims`), says cheaply whether one names a preset (`check`) and
+turns one into a local run folder (`fetch`); the first source that claims a
+handle reads it. A remote store (Kaggle or Hugging Face handles such as
+`preset:hf://user/repo`, as keras-hub reads them) is one more source: a class
+with `claims`, `check` and `fetch` that downloads into `cache_dir()`, placed
+in `SOURCES`.
 
 This module loads no Keras, so the command line checks a reference before
 TensorFlow is imported.
@@ -45,9 +46,12 @@ class ShippedPresets:
     def claims(self, handle):
         return "://" not in handle and not LocalPresets().claims(handle)
 
-    def fetch(self, handle):
+    def check(self, handle):
         if handle not in self.names():
             raise PresetError(str(unknown_name_error("preset", handle, self.names())))
+
+    def fetch(self, handle):
+        self.check(handle)
         return os.path.join(SHIPPED, handle)
 
 
@@ -59,21 +63,38 @@ class LocalPresets:
             os.sep in handle or "/" in handle or handle.startswith(("~", ".")) or archives.is_archive(handle)
         )
 
+    def check(self, handle):
+        path = os.path.expanduser(handle)
+        if not (os.path.isdir(path) or (os.path.isfile(path) and archives.is_archive(path))):
+            raise PresetError(
+                f"Received {PREFIX}{handle}: no such folder or archive ({', '.join(archives.SUFFIXES)}) on this "
+                "machine."
+            )
+
     def fetch(self, handle):
+        self.check(handle)
         path = os.path.expanduser(handle)
         if os.path.isdir(path):
             return path
-        if os.path.isfile(path) and archives.is_archive(path):
-            try:
-                return archives.unpack(path, os.path.join(cache_dir(), "presets"))
-            except ValueError as error:
-                raise PresetError(f"Received {PREFIX}{handle}: {error}") from error
-        raise PresetError(
-            f"Received {PREFIX}{handle}: no such folder or archive ({', '.join(archives.SUFFIXES)}) on this machine."
-        )
+        try:
+            return archives.unpack(path, os.path.join(cache_dir(), "presets"))
+        except ValueError as error:
+            raise PresetError(f"Received {PREFIX}{handle}: {error}") from error
 
 
 SOURCES = (LocalPresets(), ShippedPresets())
+
+
+def _source(reference):
+    """`(source, handle)`: the first of `SOURCES` that reads a `preset:...` reference."""
+    handle = reference[len(PREFIX) :]
+    for source in SOURCES:
+        if source.claims(handle):
+            return source, handle
+    raise PresetError(
+        f"Received {reference!r}: no preset source reads {handle.partition('://')[0]!r} handles. A preset is a "
+        f"shipped name ({', '.join(ShippedPresets().names())}) or a local run folder or archive path."
+    )
 
 
 def fetch(reference):
@@ -83,28 +104,15 @@ def fetch(reference):
         PresetError: no source reads the reference, or it names no preset
             (the closest shipped names are given).
     """
-    handle = reference[len(PREFIX) :]
-    for source in SOURCES:
-        if source.claims(handle):
-            return source.fetch(handle)
-    raise PresetError(
-        f"Received {reference!r}: no preset source reads {handle.partition('://')[0]!r} handles. A preset is a "
-        f"shipped name ({', '.join(ShippedPresets().names())}) or a local run folder or archive path."
-    )
+    source, handle = _source(reference)
+    return source.fetch(handle)
 
 
 def check_reference(reference):
-    """Raises a `PresetError` for a `preset:` reference that names no shipped preset or local path; else nothing.
+    """Raises a `PresetError` for a `preset:` reference that names no preset; else nothing.
 
-    Cheap (no unpacking, no Keras): the command line's early check of a run argument.
+    Cheap (no unpacking, no download, no Keras): the command line's early check of a run argument.
     """
-    if not is_preset(reference):
-        return
-    handle = reference[len(PREFIX) :]
-    if LocalPresets().claims(handle):
-        if not os.path.exists(os.path.expanduser(handle)):
-            raise PresetError(f"Received {reference}: no such folder or archive on this machine.")
-    elif ShippedPresets().claims(handle):
-        ShippedPresets().fetch(handle)
-    else:
-        fetch(reference)
+    if is_preset(reference):
+        source, handle = _source(reference)
+        source.check(handle)
