@@ -1,5 +1,6 @@
 """Loading TFDS splits, seqzoo's offline datasets and downloading ones alike."""
 
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
@@ -30,11 +31,27 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     naming the offline tasks.
     """
     if dataset.startswith(OFFLINE_PREFIX):
-        return tfds.load(dataset, split=split, data_dir=data_dir)
+        return without_autotune_thread(tfds.load(dataset, split=split, data_dir=data_dir))
     try:
-        return tfds.load(dataset, split=split, data_dir=data_dir)
+        return without_autotune_thread(tfds.load(dataset, split=split, data_dir=data_dir))
     except Exception as error:  # TFDS raises many kinds for a failed download.
         raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+
+
+def without_autotune_thread(dataset):
+    """`dataset`, and every pipeline built on it, without tf.data's autotuning thread.
+
+    Freeing an iterator of an autotuned pipeline waits for that thread
+    (`RootDataset::Iterator::~Iterator`), and in the test suite, under load,
+    the wait lasted up to two minutes (the thread sleeps out its optimization
+    period, which grows to 60 s), wherever Python's garbage collector freed an
+    old epoch's iterator: in the middle of tracing the next model. Without the
+    thread, `map(num_parallel_calls=AUTOTUNE)` runs one call per core and
+    `prefetch(AUTOTUNE)` keeps sizing its own buffer.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def dataset_info(dataset, data_dir=None, offline_tasks=()):

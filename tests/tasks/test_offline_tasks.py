@@ -102,6 +102,15 @@ def test_japanese_vowels(data_dir):
             assert np.all(np.abs(x[row, :length]).sum(-1) != 0) and not x[row, length:].any()
 
 
+def test_pipelines_run_without_the_autotune_thread(data_dir):
+    """Freeing an autotuned iterator waits for tf.data's autotuning thread: minutes, under load (loading.py)."""
+    task = seqzoo.load_task("japanese_vowels", data_dir=data_dir)
+    assert task.raw("train").options().autotune.enabled is False
+    batches = task.batches("train", 8, shuffle=True)
+    assert batches.options().autotune.enabled is False
+    assert sum(int(x.shape[0]) for x, _ in batches) == 243  # Every training example, once.
+
+
 def test_names(data_dir):
     task = load("names", data_dir)
     chars = {c for raw in task.raw("train").as_numpy_iterator() for c in text(raw["name"])}
