@@ -5,6 +5,7 @@ import os
 import tensorflow as tf
 
 from seqzoo.tasks.classification import ClassificationTask
+from seqzoo.tasks.loading import without_autotune_thread
 from seqzoo.tasks.options import choice
 from seqzoo.tasks.options import typed_options
 from seqzoo.tasks.text_files import SPLITS
@@ -68,12 +69,13 @@ class FileClassificationTask(ClassificationTask):
         if split not in self.splits:
             raise ValueError(f"Unknown split {split!r}; this task has {', '.join(self.splits)}.")
         texts, labels = self._split_texts[split]
-        return tf.data.Dataset.from_tensor_slices(
+        data = tf.data.Dataset.from_tensor_slices(
             {
                 "text": tf.constant(texts, tf.string, shape=[len(texts)]),
                 "label": tf.constant(labels, tf.int64, shape=[len(labels)]),
             }
         )
+        return without_autotune_thread(data)  # As every TFDS split seqzoo loads.
 
     def class_names(self):
         return list(self.texts.class_names)

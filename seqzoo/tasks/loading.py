@@ -31,11 +31,13 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     naming the offline tasks.
     """
     if dataset.startswith(OFFLINE_PREFIX):
-        return without_autotune_thread(tfds.load(dataset, split=split, data_dir=data_dir))
-    try:
-        return without_autotune_thread(tfds.load(dataset, split=split, data_dir=data_dir))
-    except Exception as error:  # TFDS raises many kinds for a failed download.
-        raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+        data = tfds.load(dataset, split=split, data_dir=data_dir)
+    else:
+        try:
+            data = tfds.load(dataset, split=split, data_dir=data_dir)
+        except Exception as error:  # TFDS raises many kinds for a failed download.
+            raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+    return without_autotune_thread(data)
 
 
 def without_autotune_thread(dataset):
