@@ -31,17 +31,9 @@ CASES = {name: (name, {}) for name in seqzoo.list_models()} | zoo_cases.EXTRA_CA
 
 @pytest.fixture(autouse=True)
 def _fresh_backend_state():
-    """Clears Keras's global state (and JAX's compiled functions) after each model.
-
-    One JAX process that builds and compiles dozens of models otherwise keeps
-    every compiled executable alive (issue 16).
-    """
+    """Clears Keras's global state after each model (JAX's compiled programs: see `conftest.py`)."""
     yield
     keras.backend.clear_session()
-    if keras.backend.backend() == "jax":
-        import jax
-
-        jax.clear_caches()
 
 
 def test_every_topology_and_input_type_is_covered():
