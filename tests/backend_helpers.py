@@ -73,6 +73,62 @@ def value_and_gradients(fn, variables, inputs):
     return float(to_numpy(value)), grads[:-1], grads[-1]
 
 
+def outputs_and_pullback(fn, variables, inputs):
+    """Outputs of `fn(inputs)` and their pullback, from one forward pass.
+
+    One pass serves both the outputs and the gradients: a `keras.layers.RNN`
+    called eagerly on JAX compiles its `lax.scan` on every call.
+
+    Args:
+        fn: a function of one tensor `inputs` that returns a list of
+            tensors; it may read `variables` (e.g. by calling a built layer).
+        variables: the `keras.Variable`s to differentiate with respect to.
+        inputs: a NumPy array, also differentiated with respect to.
+
+    Returns:
+        `(outputs, pullback)`: the outputs as a list of NumPy arrays, and
+        `pullback(cotangents) -> (variable_gradients, input_gradient)`, the
+        gradients of the sum of each output times its cotangent, in NumPy.
+        Call `pullback` once.
+    """
+    skip_unless_supported()
+    variables = list(variables)
+    if backend() == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(inputs)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = list(fn(x))
+
+        def gradients(cotangents):
+            sources = [v.value for v in variables] + [x]
+            return tape.gradient(outputs, sources, output_gradients=[tf.constant(c) for c in cotangents])
+
+    else:
+        import jax
+        import jax.numpy as jnp
+
+        def pure(values, x):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return list(fn(x))
+
+        outputs, vjp = jax.vjp(pure, [v.value for v in variables], jnp.asarray(inputs))
+
+        def gradients(cotangents):
+            d_values, d_x = vjp([jnp.asarray(c) for c in cotangents])
+            return list(d_values) + [d_x]
+
+    def pullback(cotangents):
+        grads = [
+            np.zeros(v.shape, dtype=v.dtype) if g is None else to_numpy(g)
+            for v, g in zip(variables + [inputs], gradients(cotangents))
+        ]
+        return grads[:-1], grads[-1]
+
+    return to_numpy(outputs), pullback
+
+
 def scalar_function(fn, variables):
     """`fn` as a pure function of the variables' values, for repeated calls.
 
