@@ -64,3 +64,25 @@ def test_known_chorale_matches_music21(chorales):
     assert 0 < chorale["bass"][0] < chorale["soprano"][0]
     assert chorale["key_tonic"].decode() == "G" and chorale["mode"] == 0  # G major
     assert chorale["time_signature"].decode() == "3/4"
+
+
+@pytest.mark.parametrize(
+    "path, voice, step",
+    [
+        ("bach/bwv282", "alto", 76),  # F4 tied to F4 spelled with a natural sign: no new onset
+        ("bach/bwv362", "tenor", 296),  # a stray tie into B-3 after C4: a new onset
+    ],
+)
+def test_onsets_follow_music21s_tied_notes(path, voice, step):
+    from seqzoo.tasks.builders.chorales.builder import STEP
+    from seqzoo.tasks.builders.chorales.builder import _sample
+
+    score = corpus.parse(path)
+    part = {str(part.partName).lower(): part for part in score.parts}[voice]
+    steps = round(score.highestTime / STEP)
+    pitches, onsets = _sample(part, steps)
+    expected = np.zeros(steps, bool)
+    for note in part.flatten().stripTies().notes:
+        expected[round(note.offset / STEP)] = True
+    assert onsets.tolist() == expected.tolist()
+    assert onsets[step] == (voice == "tenor")
