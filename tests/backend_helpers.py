@@ -44,33 +44,9 @@ def value_and_gradients(fn, variables, inputs):
         `(value, variable_gradients, input_gradient)`, all NumPy: the scalar,
         a list with one array per variable, and an array shaped like `inputs`.
     """
-    skip_unless_supported()
-    variables = list(variables)
-    if backend() == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(inputs)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            value = fn(x)
-        grads = tape.gradient(value, [v.value for v in variables] + [x])
-    else:
-        import jax
-        import jax.numpy as jnp
-
-        def pure(values, x):
-            # Inside a StatelessScope, reading a variable gives the value
-            # mapped to it, so jax differentiates through the variables.
-            mapping = list(zip(variables, values))
-            with keras.StatelessScope(state_mapping=mapping):
-                return fn(x)
-
-        value, grads = jax.value_and_grad(pure, argnums=(0, 1))([v.value for v in variables], jnp.asarray(inputs))
-        grads = list(grads[0]) + [grads[1]]
-    grads = [
-        np.zeros(v.shape, dtype=v.dtype) if g is None else to_numpy(g) for v, g in zip(variables + [inputs], grads)
-    ]
-    return float(to_numpy(value)), grads[:-1], grads[-1]
+    (value,), pullback = outputs_and_pullback(lambda x: [fn(x)], variables, inputs)
+    variable_gradients, input_gradient = pullback([np.ones_like(value)])
+    return float(value), variable_gradients, input_gradient
 
 
 def outputs_and_pullback(fn, variables, inputs):
