@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -51,7 +54,7 @@ def test_voices_ordered_from_soprano_down(chorales):
 
 def test_known_chorale_matches_music21(chorales):
     chorale = chorales["bach/bwv269"]
-    soprano = corpus.parse("bach/bwv269").parts["Soprano"].flatten().stripTies().notes
+    soprano = corpus.parse("bach/bwv269", forceSource=True).parts["Soprano"].flatten().stripTies().notes
     starts = np.flatnonzero(chorale["soprano_onset"])
     music21_pitches = [note.pitch.midi for note in soprano]
     assert chorale["soprano"][starts].tolist() == music21_pitches
@@ -77,7 +80,7 @@ def test_onsets_follow_music21s_tied_notes(path, voice, step):
     from seqzoo.tasks.builders.chorales.builder import STEP
     from seqzoo.tasks.builders.chorales.builder import _sample
 
-    score = corpus.parse(path)
+    score = corpus.parse(path, forceSource=True)  # no shared cache, as the builder
     part = {str(part.partName).lower(): part for part in score.parts}[voice]
     steps = round(score.highestTime / STEP)
     pitches, onsets = _sample(part, steps)
@@ -86,3 +89,19 @@ def test_onsets_follow_music21s_tied_notes(path, voice, step):
         expected[round(note.offset / STEP)] = True
     assert onsets.tolist() == expected.tolist()
     assert onsets[step] == (voice == "tenor")
+
+
+def test_building_leaves_music21s_shared_cache_alone(tmp_path, subprocess_env):
+    # music21 caches parsed scores in one folder for all processes, written in place: two processes building at
+    # once (two test workers, a distributed sweep's workers) read each other's half-written files (zlib.error).
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    code = (
+        "import tensorflow_datasets as tfds, seqzoo.tasks.builders; "
+        f"tfds.builder('seqzoo_chorales/small', data_dir={str(tmp_path / 'tfds')!r}).download_and_prepare()"
+    )
+    env = {**subprocess_env, "TMPDIR": str(temp)}  # music21's cache folder is under the temporary folder
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list((tmp_path / "tfds").rglob("*.tfrecord*"))
+    assert not [path.name for path in temp.rglob("m21-*")]

@@ -119,9 +119,14 @@ class SeqzooChorales(tfds.core.GeneratorBasedBuilder):
 
 
 def _read(corpus, paths):
-    """Yields `(path, example)` for each chorale in `paths` that has SATB parts."""
+    """Yields `(path, example)` for each chorale in `paths` that has SATB parts.
+
+    Each file is read from its source, not through music21's cache of parsed
+    scores: that cache is one folder for every process, written in place, so
+    two processes building at once read each other's half-written files.
+    """
     for path in paths:
-        score = corpus.parse(path)
+        score = corpus.parse(path, forceSource=True)
         parts = {str(part.partName).lower(): part for part in score.parts}
         if not set(VOICES) <= parts.keys():
             continue
