@@ -30,13 +30,12 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     and is not prepared under `data_dir` raises `DatasetUnavailableError`,
     naming the offline tasks.
     """
-    if dataset.startswith(OFFLINE_PREFIX):
+    try:
         data = tfds.load(dataset, split=split, data_dir=data_dir)
-    else:
-        try:
-            data = tfds.load(dataset, split=split, data_dir=data_dir)
-        except Exception as error:  # TFDS raises many kinds for a failed download.
-            raise _unavailable(dataset, data_dir, offline_tasks, error) from error
+    except Exception as error:  # TFDS raises many kinds for a failed download.
+        if dataset.startswith(OFFLINE_PREFIX):
+            raise  # Nothing to download: the error is the builder's own.
+        raise _unavailable(dataset, data_dir, offline_tasks, error) from error
     return without_autotune_thread(data)
 
 

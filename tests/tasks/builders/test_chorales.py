@@ -83,7 +83,7 @@ def test_onsets_follow_music21s_tied_notes(path, voice, step):
     score = corpus.parse(path, forceSource=True)  # no shared cache, as the builder
     part = {str(part.partName).lower(): part for part in score.parts}[voice]
     steps = round(score.highestTime / STEP)
-    pitches, onsets = _sample(part, steps)
+    _, onsets = _sample(part, steps)
     expected = np.zeros(steps, bool)
     for note in part.flatten().stripTies().notes:
         expected[round(note.offset / STEP)] = True
