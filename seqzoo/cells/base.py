@@ -40,10 +40,13 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
     step in one matrix product) and `step` (everything that does). `call` runs
     both, so the cell works inside `keras.layers.RNN` like any Keras cell.
 
-    Subclasses set `gate_names` and implement `_step`.
+    Subclasses set `gate_names` and implement `_step`; a cell whose gates
+    read x<t> only sets `has_recurrent_kernel = False` and holds no
+    `recurrent_kernel`.
     """
 
     gate_names = ()
+    has_recurrent_kernel = True
 
     def __init__(
         self,
@@ -116,13 +119,14 @@ class RecurrentCell(keras.layers.Layer, DropoutRNNCell):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, width),
-            name="recurrent_kernel",
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )
+        if self.has_recurrent_kernel:
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, width),
+                name="recurrent_kernel",
+                initializer=self.recurrent_initializer,
+                regularizer=self.recurrent_regularizer,
+                constraint=self.recurrent_constraint,
+            )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

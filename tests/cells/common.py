@@ -88,6 +88,8 @@ CASES = [
     _case("lstm_cell_clip", seqzoo.cells.LSTMCell, ref.lstm_step, None, LSTM_GATES, cell_clip=0.3),
     _case("peephole", seqzoo.cells.PeepholeLSTMCell, ref.peephole_lstm_step, None, LSTM_GATES),
     _case("peephole_cell_clip", seqzoo.cells.PeepholeLSTMCell, ref.peephole_lstm_step, None, LSTM_GATES, cell_clip=0.3),
+    _case("mingru", seqzoo.cells.MinGRUCell, ref.mingru_step, None, ("update", "candidate")),
+    _case("minlstm", seqzoo.cells.MinLSTMCell, ref.minlstm_step, None, ("input", "forget", "candidate")),
 ]
 CASE_IDS = [case.name for case in CASES]
 KERAS_CASES = [case for case in CASES if case.keras_make is not None]

@@ -165,3 +165,43 @@ def run_sequence(step, xs, states, mask=None):
             states = [np.where(keep, n, s) for n, s in zip(new_states, states)]
         outputs.append(output)
     return np.stack(outputs, axis=1), states
+
+
+def g(z):
+    """The minimal cells' activation: z + 0.5 for z >= 0, σ(z) below."""
+    return np.where(z >= 0, z + 0.5, sigmoid(z))
+
+
+def input_gate(kernel, bias, gate, units, x):
+    """W_gate x<t> + b_gate as a column, for a cell whose gates read x<t> only."""
+    cols = slice(gate * units, (gate + 1) * units)
+    return kernel[:, cols].T @ x.T + gate_bias(bias, gate, units)
+
+
+def mingru_step(x, states, weights):
+    """One minGRU step (Feng et al. 2024), gates u, c:
+
+    Γu = σ(Wu x<t> + bu),   c̃<t> = g(Wc x<t> + bc)
+    c<t> = (1 - Γu) * c<t-1> + Γu * c̃<t>
+    """
+    kernel, bias = weights[0], weights[1] if len(weights) > 1 else None
+    units = kernel.shape[1] // 2
+    update = sigmoid(input_gate(kernel, bias, 0, units, x))
+    candidate = g(input_gate(kernel, bias, 1, units, x))
+    c = (1.0 - update) * states[0].T + update * candidate
+    return c.T, [c.T], {"update": update.T, "candidate": candidate.T}
+
+
+def minlstm_step(x, states, weights):
+    """One minLSTM step (Feng et al. 2024), gates i (Γu), f (Γf), c:
+
+    Γf' = Γf / (Γf + Γu),   Γu' = Γu / (Γf + Γu),   c̃<t> = g(Wc x<t> + bc)
+    c<t> = Γf' * c<t-1> + Γu' * c̃<t>
+    """
+    kernel, bias = weights[0], weights[1] if len(weights) > 1 else None
+    units = kernel.shape[1] // 3
+    update, forget = (sigmoid(input_gate(kernel, bias, gate, units, x)) for gate in (0, 1))
+    candidate = g(input_gate(kernel, bias, 2, units, x))
+    forget, update = forget / (forget + update), update / (forget + update)
+    c = forget * states[0].T + update * candidate
+    return c.T, [c.T], {"input": update.T, "forget": forget.T, "candidate": candidate.T}
