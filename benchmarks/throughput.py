@@ -210,9 +210,12 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False, only_con
             if torch is not None and not recurrent_dropout and (not only_contenders or "torch" in only_contenders):
                 runners["torch"] = torch_step(cell, inputs, targets)
             load_before = os.getloadavg()[0]
-            for run in runners.values():  # compile and warm up
-                run()
-                run()
+            # Compile and warm up, four calls each: TensorFlow warns of "retracing" when 5 of a function's last 10
+            # calls traced, counts every model's train step as one function (they share their code), and a model's
+            # first calls trace (with two calls each, 5 contenders in a row set the warning off).
+            for run in runners.values():
+                for _ in range(4):
+                    run()
             seconds, cpu_seconds = alternate(runners, repeats, steps)
             record = {
                 "backend": backend,

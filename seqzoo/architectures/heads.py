@@ -11,16 +11,21 @@ def output_head(spec, name="head"):
     return keras.layers.Dense(units, name=name)
 
 
+# A batch's loss is the mean over its weighted items (rows, or steps under a mask), so the all-zero rows that fill
+# a shuffled bucket's last batch (weight 0, see `seqzoo.tasks.bucketing`) change neither the loss nor its gradient.
+REDUCTION = "mean_with_sample_weight"
+
+
 def loss_and_metrics(spec):
     """Returns `(loss, metrics)` for an output spec; classes are logits."""
     if spec["type"] == "classes":
         return (
-            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=REDUCTION),
             [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         )
     if spec["type"] == "binary":
         return (
-            keras.losses.BinaryCrossentropy(from_logits=True),
+            keras.losses.BinaryCrossentropy(from_logits=True, reduction=REDUCTION),
             [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
         )
-    return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    return keras.losses.MeanSquaredError(reduction=REDUCTION), [keras.metrics.MeanAbsoluteError(name="mae")]

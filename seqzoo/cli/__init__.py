@@ -7,12 +7,14 @@ to stderr. A user's mistake is one line on stderr and exit code 2; Ctrl-C is
 exit code 130, and the same command resumes.
 """
 
+import contextlib
 import importlib.util
 import os
 import sys
 import warnings
 
 from seqzoo.cli import parser
+from seqzoo.runs.lock import FolderLock
 from seqzoo.runs.lock import FolderLockedError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ logs, quieted before it loads.
@@ -41,18 +43,42 @@ def _import_tensorflow_quietly():
         os.close(silent)
 
 
+@contextlib.contextmanager
+def _locked_before_tensorflow(args):
+    """Takes the lock of `train`'s or `tune`'s existing `--out` folder before TensorFlow loads.
+
+    A folder that another process works in is refused at once, not after
+    TensorFlow's 10 s import. `train` keeps the lock (its own lock inside is
+    then nested); `tune` lets it go again, as its chief may be another
+    process. A folder that is not there yet is not locked here: nothing is
+    written before `train` has checked every argument.
+    """
+    out = getattr(args, "out", None)
+    if args.command not in ("train", "tune") or out is None or not os.path.isdir(out):
+        yield
+        return
+    lock = FolderLock(out).acquire()
+    if args.command == "tune":
+        lock.release()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def main(argv=None):
     """Runs the `seqzoo` command; a user's mistake prints one line, not a traceback."""
     try:
         args = parser.parser().parse_args(argv)
     except SystemExit as exit:  # --help, --version, or a usage error (one line, exit code 2).
         return exit.code
-    if args.needs_tensorflow:
-        _import_tensorflow_quietly()
     # Keras warns when a dataset of unknown length ends an epoch; a task's batches always do.
     warnings.filterwarnings("ignore", message="Your input ran out of data")
     try:
-        args.handler(args)
+        with _locked_before_tensorflow(args):
+            if args.needs_tensorflow:
+                _import_tensorflow_quietly()
+            args.handler(args)
     except (ValueError, FileNotFoundError, FolderLockedError) as error:
         print(f"seqzoo {args.command}: error: {error}", file=sys.stderr)
         return 2

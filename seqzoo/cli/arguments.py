@@ -5,6 +5,7 @@ import argparse
 from seqzoo.errors import unknown_name_error
 from seqzoo.presets import sources as presets
 from seqzoo.registry import sources
+from seqzoo.tasks import catalog
 from seqzoo.training import options as training
 
 
@@ -39,6 +40,7 @@ def _checked(check, name):
 model = _checked(sources.check_source, "model")  # A registered name or a YAML file.
 folder = _checked(training.check_data_dir, "folder")  # A data folder: a folder, or nothing there yet.
 run = _checked(presets.check_reference, "run")  # A run folder, or preset:NAME / preset:PATH.
+task = _checked(catalog.check_task, "task")  # A catalog name, tfds:NAME, or csv:/folder: a path that is there.
 
 
 class KeyValues(argparse.Action):

@@ -14,6 +14,7 @@ import yaml
 import seqzoo
 from seqzoo import atomic
 from seqzoo import music
+from seqzoo.tasks import catalog
 
 
 def list_models(args):
@@ -34,9 +35,13 @@ def show(args):
 
 
 def tasks(args):
-    catalog = seqzoo.tasks.catalog
     rows = [
-        (name, kind.topology, "offline" if name in catalog.OFFLINE_TASKS else "download", arguments["description"])
+        (
+            name,
+            catalog.TOPOLOGIES[kind],
+            "offline" if name in catalog.OFFLINE_TASKS else "download",
+            arguments["description"],
+        )
         for name, (kind, arguments) in catalog.TASKS.items()
     ]
     rows.sort(key=lambda row: row[0] not in catalog.OFFLINE_TASKS)

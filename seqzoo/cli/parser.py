@@ -49,7 +49,7 @@ def parser():
     show.set_defaults(handler=run.show)
 
     tasks = commands.add_parser("tasks", help="the ready-made tasks, offline ones first")
-    tasks.set_defaults(handler=run.tasks)
+    tasks.set_defaults(handler=run.tasks, needs_tensorflow=False)
 
     presets = commands.add_parser(
         "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric"
@@ -112,7 +112,7 @@ def parser():
         "again resumes the sweep; Ctrl-C stops it at once.",
     )
     tune.add_argument("model", type=arguments.model, help="a name from `seqzoo list`, or a YAML config file")
-    tune.add_argument("--task", required=True, help="a name from `seqzoo tasks`")
+    tune.add_argument("--task", required=True, type=arguments.task, help="a name from `seqzoo tasks`")
     tune.add_argument(
         "--tuner",
         default=tuning.TUNER,
@@ -175,7 +175,9 @@ def parser():
 
     evaluate = commands.add_parser("evaluate", help="a run's metrics on its task's test split, as JSON")
     evaluate.add_argument("run", type=arguments.run, help=RUN_HELP)
-    evaluate.add_argument("--task", help="another task to evaluate on (with the run's vocabularies)")
+    evaluate.add_argument(
+        "--task", type=arguments.task, help="another task to evaluate on (with the run's vocabularies)"
+    )
     evaluate.add_argument("--split", default="test", choices=["test", "validation"])
     evaluate.add_argument("--batch-size", type=arguments.count(1), help="default: the run's own")
     evaluate.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (default: the run's own)")
@@ -232,7 +234,10 @@ def parser():
 
 def _task_arguments(command, required):
     command.add_argument(
-        "--task", required=required, help="a name from `seqzoo tasks`, tfds:NAME, csv:PATH or folder:PATH"
+        "--task",
+        required=required,
+        type=arguments.task,
+        help="a name from `seqzoo tasks`, tfds:NAME, csv:PATH or folder:PATH",
     )
     command.add_argument(
         "--task-option",

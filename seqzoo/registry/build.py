@@ -82,7 +82,7 @@ def compile_model(model, config):
     )
     outputs = config.get("outputs") or {"type": "classes"}
     loss, metrics = loss_and_metrics(outputs)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    model.compile(optimizer=optimizer, loss=loss, weighted_metrics=metrics)  # Filler rows weigh 0.
 
 
 def model_name(model):

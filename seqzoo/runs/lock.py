@@ -8,6 +8,7 @@ import sys
 import time
 
 LOCK_FILE = ".lock"
+_HELD = set()  # (pid, real path) of the folders this process holds.
 
 
 class FolderLockedError(RuntimeError):
@@ -21,7 +22,10 @@ class FolderLock:
     folder and the holder's pid, host and command): a second process never
     waits, and never writes beside the first. The kernel releases it when the
     holder exits, however it dies, so a killed process leaves no stale lock.
-    The lock file records its holder and is removed on release.
+    The lock file records its holder and is removed on release. A process
+    that holds the folder may lock it again (the command line takes it
+    before TensorFlow loads, `train` again inside): the inner lock leaves it
+    held.
 
     Args:
         folder: the folder to lock (it must exist).
@@ -36,8 +40,13 @@ class FolderLock:
         self.folder = folder
         self.path = os.path.join(folder, LOCK_FILE)
         self._descriptor = None
+        self._key = (os.getpid(), os.path.realpath(folder))
+        self._nested = False
 
     def acquire(self):
+        if self._key in _HELD:
+            self._nested = True
+            return self
         while True:
             descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
             try:
@@ -57,11 +66,16 @@ class FolderLock:
         os.ftruncate(descriptor, 0)
         os.write(descriptor, json.dumps(holder).encode())
         self._descriptor = descriptor
+        _HELD.add(self._key)
         return self
 
     def release(self):
+        if self._nested:
+            self._nested = False
+            return
         if self._descriptor is None:
             return
+        _HELD.discard(self._key)
         os.remove(self.path)
         os.close(self._descriptor)  # Closing releases the flock.
         self._descriptor = None

@@ -1,15 +1,26 @@
-"""The ready-made tasks, as plain data: name -> (task class, arguments)."""
+"""The ready-made tasks, as plain data: name -> (task class name, arguments). Imports no TensorFlow.
 
-from seqzoo.tasks.classification import ClassificationTask
-from seqzoo.tasks.conditional_generation import ConditionalGenerationTask
-from seqzoo.tasks.language_modeling import LanguageModelTask
-from seqzoo.tasks.tagging import TaggingTask
-from seqzoo.tasks.translation import TranslationTask
+So the command line lists the tasks and checks a task's name before
+TensorFlow loads; `factory.load_task` makes the task.
+"""
+
+import os
+
+from seqzoo.errors import unknown_name_error
+
+# Each task class's topology (the class's own `topology`; a test keeps them equal).
+TOPOLOGIES = {
+    "ClassificationTask": "many_to_one",
+    "LanguageModelTask": "language_model",
+    "ConditionalGenerationTask": "one_to_many",
+    "TranslationTask": "encoder_decoder",
+    "TaggingTask": "many_to_many",
+}
 
 TASKS = {
     # Offline: seqzoo's own datasets, generated from installed packages.
     "japanese_vowels": (
-        ClassificationTask,
+        "ClassificationTask",
         dict(
             dataset="seqzoo_japanese_vowels",
             description="Which of 9 speakers said /ae/: 12 LPC coefficients per frame, 7-29 frames (many-to-one).",
@@ -19,7 +30,7 @@ TASKS = {
         ),
     ),
     "names": (
-        LanguageModelTask,
+        "LanguageModelTask",
         dict(
             dataset="seqzoo_names",
             description="Character-level language model of US first names (1990 census); samples novel names.",
@@ -28,7 +39,7 @@ TASKS = {
         ),
     ),
     "names_by_gender": (
-        ConditionalGenerationTask,
+        "ConditionalGenerationTask",
         dict(
             dataset="seqzoo_names",
             description="One-to-many: a gender -> a first name, character by character.",
@@ -38,7 +49,7 @@ TASKS = {
         ),
     ),
     "dates": (
-        TranslationTask,
+        "TranslationTask",
         dict(
             dataset="seqzoo_dates",
             description="Encoder-decoder: human-readable dates in many formats and locales -> ISO 8601.",
@@ -49,7 +60,7 @@ TASKS = {
         ),
     ),
     "chorales": (
-        ConditionalGenerationTask,
+        "ConditionalGenerationTask",
         dict(
             dataset="seqzoo_chorales",
             description="One-to-many: a mode (major/minor) -> a Bach chorale melody, one pitch per sixteenth note.",
@@ -59,7 +70,7 @@ TASKS = {
         ),
     ),
     "chorales_harmony": (
-        TaggingTask,
+        "TaggingTask",
         dict(
             dataset="seqzoo_chorales",
             description="Many-to-many harmonization: a chorale's soprano -> its bass, step by step.",
@@ -71,7 +82,7 @@ TASKS = {
     ),
     # Downloading: TFDS datasets for users with the network (or a prepared data_dir).
     "imdb_reviews": (
-        ClassificationTask,
+        "ClassificationTask",
         dict(
             dataset="imdb_reviews",
             description="Sentiment of movie reviews, positive or negative (many-to-one, words).",
@@ -83,7 +94,7 @@ TASKS = {
         ),
     ),
     "conll2003": (
-        TaggingTask,
+        "TaggingTask",
         dict(
             dataset="conll2003",
             description="Named-entity recognition, the course's name finder (many-to-many, IOB tags).",
@@ -94,7 +105,7 @@ TASKS = {
         ),
     ),
     "tiny_shakespeare": (
-        LanguageModelTask,
+        "LanguageModelTask",
         dict(
             dataset="tiny_shakespeare",
             description="Character-level language model of Shakespeare, in windows of 100 characters.",
@@ -104,7 +115,7 @@ TASKS = {
         ),
     ),
     "ted_hrlr_translate/pt_to_en": (
-        TranslationTask,
+        "TranslationTask",
         dict(
             dataset="ted_hrlr_translate/pt_to_en",
             description="Portuguese -> English translation of TED talks (encoder-decoder, words).",
@@ -133,3 +144,30 @@ DATA_TASKS = {
         "Your .txt files, one subfolder per class (or train/ validation/ test/ of those), as Keras reads them.",
     ),
 }
+
+
+def list_tasks():
+    """The names of the ready-made tasks, offline ones first (see `DATA_TASKS` for the others)."""
+    return list(OFFLINE_TASKS) + sorted(set(TASKS) - set(OFFLINE_TASKS))
+
+
+def check_task(name):
+    """Raises a `ValueError` for an unknown task name, or a `csv:`/`folder:` path that is not there.
+
+    Reads no data: `tfds:NAME` is checked when TFDS loads it.
+
+    Example:
+
+    >>> check_task("namez")
+    Traceback (most recent call last):
+    ValueError: Unknown task 'namez'. Did you mean 'names'? ...
+    """
+    kind, _, path = name.partition(":")
+    if kind == "tfds" or (kind in ("csv", "folder") and not path):
+        return  # `load_task` says what a csv: or folder: task without a path needs.
+    if kind == "csv" and not os.path.isfile(path):
+        raise ValueError(f"Task {name!r}: no such file {path!r} (a CSV or TSV file with a header row was expected).")
+    if kind == "folder" and not os.path.isdir(path):
+        raise ValueError(f"Task {name!r}: no such folder {path!r} (one subfolder of .txt files per class expected).")
+    if kind not in ("csv", "folder") and name not in TASKS:
+        raise unknown_name_error("task", name, [*list_tasks(), *DATA_TASKS])

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from seqzoo.tasks.bucketing import bucketed_batches
 from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
@@ -12,7 +13,6 @@ from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import Vocabulary
 
 SPLITS = ("train", "validation", "test")
-BUCKET_BOUNDARIES = (8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 class Task:
@@ -98,21 +98,27 @@ class Task:
         return self._examples[split]
 
     def batches(self, split, batch_size=32, shuffle=False, seed=0):
-        """Batches of a split, padded with 0 and bucketed by length.
+        """Batches of a split, bucketed by length and padded with 0 to their bucket's boundary.
+
+        A split's batches have a few fixed shapes (see `bucketing`), so a
+        compiled step is made once per shape, not once per batch.
 
         Args:
             split: `"train"`, `"validation"` or `"test"`.
             batch_size: examples per batch.
-            shuffle: whether to shuffle (each epoch, from `seed`).
+            shuffle: whether to shuffle (each epoch, from `seed`); a
+                bucket's last batch is then filled up to `batch_size` with
+                rows of weight 0, as the examples left over in a bucket change
+                from epoch to epoch.
+
+        Returns:
+            A `tf.data.Dataset` of `(x, y, sample_weight)` (see
+            `bucketing.bucketed_batches`).
         """
         data = self.examples(split)
         if shuffle:
             data = data.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-        data = data.bucket_by_sequence_length(
-            self.sequence_length,
-            bucket_boundaries=list(BUCKET_BOUNDARIES),
-            bucket_batch_sizes=[batch_size] * (len(BUCKET_BOUNDARIES) + 1),
-        )
+        data = bucketed_batches(data, self.sequence_length, batch_size, fill_rows=shuffle)
         return data.prefetch(tf.data.AUTOTUNE)
 
     @staticmethod
@@ -139,7 +145,7 @@ class Task:
 
     def predictions(self, model, split="test", batch_size=64):
         """Yields `(x, y, logits)` as NumPy, batch by batch."""
-        for x, y in self.batches(split, batch_size):
+        for x, y, _ in self.batches(split, batch_size):
             # NumPy in: the JAX backend's compiled predict step does not take TensorFlow tensors.
             x = tf.nest.map_structure(lambda value: value.numpy(), x)
             yield (x, y.numpy() if hasattr(y, "numpy") else y, np.asarray(model.predict_on_batch(x)))

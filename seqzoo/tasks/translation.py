@@ -84,8 +84,8 @@ class TranslationTask(Task):
         if translate is None:
             return results
         truths, guesses = [], []
-        for x, y in self.batches(split, batch_size):
-            max_length = int(y.shape[1]) + 5
+        for x, y, _ in self.batches(split, batch_size):
+            max_length = int((y.numpy() != 0).sum(1).max()) + 5  # The longest target (EOS counted), unpadded.
             guesses.extend(translate(model, x["inputs"].numpy(), max_length))
             truths.extend([list(row[: list(row).index(EOS_ID)]) for row in y.numpy()])
         results["exact_match"] = metrics.exact_match(truths, guesses)

@@ -137,7 +137,7 @@ def test_conll2003(tmp_path):
             "inputs": {"type": "tokens", "vocab_size": vocabulary_size},
             "outputs": {"type": "classes", "size": 9},
         }
-        x, y = next(iter(task.batches("train", 8)))
+        x, y, _ = next(iter(task.batches("train", 8)))
         assert x.shape == y.shape
         run, results = train_tiny(
             "lstm_bi_tagger",

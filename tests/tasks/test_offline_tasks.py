@@ -89,12 +89,12 @@ def test_japanese_vowels(data_dir):
         assert x.dtype == np.float32 and x.shape[1] == 12 and 7 <= len(x) <= 29
         assert y == raw["speaker"]
     # 270 training utterances: train[:90%] and train[90%:]; 370 test.
-    sizes = {split: sum(len(y) for _, y in task.batches(split, 16)) for split in ("train", "validation", "test")}
+    sizes = {split: sum(len(y) for _, y, _ in task.batches(split, 16)) for split in ("train", "validation", "test")}
     assert sizes == {"train": 243, "validation": 27, "test": 370}
-    labels = np.concatenate([y.numpy() for _, y in task.batches("test", 64)])
+    labels = np.concatenate([y.numpy() for _, y, _ in task.batches("test", 64)])
     assert set(labels.tolist()) == set(range(9))
     # Padding is all-zero steps after each utterance (what the Masking layer skips).
-    for x, _ in task.batches("train", 16).take(4):
+    for x, *_ in task.batches("train", 16).take(4):
         x = x.numpy()
         assert x.shape[0] <= 16 and x.shape[2] == 12
         lengths = (np.abs(x).sum(-1) != 0).sum(1)
@@ -108,7 +108,7 @@ def test_pipelines_run_without_the_autotune_thread(data_dir):
     assert task.raw("train").options().autotune.enabled is False
     batches = task.batches("train", 8, shuffle=True)
     assert batches.options().autotune.enabled is False
-    assert sum(int(x.shape[0]) for x, _ in batches) == 243  # Every training example, once.
+    assert sum(int((weights.numpy() > 0).sum()) for _, _, weights in batches) == 243  # Every example, once.
 
 
 def test_names(data_dir):
@@ -123,7 +123,7 @@ def test_names(data_dir):
         assert join(vocab.decode(y), "chars") == text(raw["name"])
         assert vocab.encode(list(text(raw["name"]))) == list(y[:-1])
     padded = 0
-    for x, y in task.batches("train", 32).take(10):
+    for x, y, _ in task.batches("train", 32).take(10):
         lengths = check_padded_lm_batch(x.numpy(), y.numpy())
         padded += int((lengths < x.shape[1]).sum())
     assert padded > 0  # names of different lengths share batches
@@ -151,7 +151,7 @@ def test_names_by_gender(data_dir):
         check_framed(x["inputs"], y)
         assert join(vocab.decode(y), "chars") == text(raw["name"])
     assert genders == {0, 1}
-    for x, y in task.batches("train", 16).take(3):
+    for x, y, _ in task.batches("train", 16).take(3):
         assert x["condition"].shape == (y.shape[0],)
         check_padded_lm_batch(x["inputs"].numpy(), y.numpy())
 
@@ -178,9 +178,10 @@ def test_dates(data_dir):
         assert x["decoder_inputs"][0] == BOS_ID and y[-1] == EOS_ID
         np.testing.assert_array_equal(x["decoder_inputs"][1:], y[:-1])
         np.testing.assert_array_equal(y[:-1], target.encode(list(iso)))
-    for x, y in task.batches("validation", 32).take(3):
+    for x, y, _ in task.batches("validation", 32).take(3):
         inputs = x["inputs"].numpy()
-        assert y.shape[1] == 11 and PAD_ID not in y.numpy()  # ISO dates all have 10 characters
+        targets = y.numpy() != PAD_ID  # ISO dates all have 10 characters, padded to the bucket's length.
+        assert targets.sum(1).tolist() == [11] * len(y) and not targets[:, 11:].any()
         lengths = (inputs != PAD_ID).sum(1)
         assert all(not inputs[row, n:].any() for row, n in enumerate(lengths))
 
@@ -196,7 +197,7 @@ def test_chorales(data_dir):
         check_framed(x["inputs"], y)
         assert x["condition"] == raw["mode"]
         assert [int(token) for token in vocab.decode(y)] == raw["soprano"].tolist()
-    sizes = [sum(len(y) for _, y in task.batches(split, 4)) for split in ("train", "validation", "test")]
+    sizes = [sum(len(y) for _, y, _ in task.batches(split, 4)) for split in ("train", "validation", "test")]
     assert sizes == [24, 3, 3]
 
 
@@ -218,7 +219,7 @@ def test_chorales_harmony(data_dir):
         assert len(x) == len(y) == len(raw["soprano"])  # one bass step per soprano step, no framing
         assert [int(t) for t in vocab.decode(x)] == raw["soprano"].tolist()
         assert [int(t) for t in vocab.decode(y)] == raw["bass"].tolist()
-    for x, y in task.batches("train", 4).take(3):
+    for x, y, _ in task.batches("train", 4).take(3):
         x, y = x.numpy(), y.numpy()
         assert x.shape == y.shape
         np.testing.assert_array_equal(x == PAD_ID, y == PAD_ID)  # the same padding
@@ -259,7 +260,7 @@ def test_named_model_fits_each_offline_task(data_dir, task_name, model_name):
     for section in ("inputs", "outputs", "condition", "targets"):
         if section in spec:
             assert config[section].items() >= spec[section].items()
-    x, y = next(iter(task.batches("train", 4)))
+    x, y, _ = next(iter(task.batches("train", 4)))
     logits = np.asarray(model(x))
     size = spec.get("outputs", spec.get("targets", spec["inputs"]))
     size = size.get("size", size.get("vocab_size"))

@@ -33,7 +33,7 @@ def test_supervised_keys_make_imdb_a_word_classifier_without_options():
             "outputs": {"type": "classes", "size": 2},
         }
         model = seqzoo.build("gru_uni", task=task, **{"backbone.units": 8, "inputs.embedding_dim": 8})
-        x, y = next(iter(task.batches("train", 4)))
+        x, y, _ = next(iter(task.batches("train", 4)))
         assert np.asarray(model(x)).shape == (len(y), 2)
 
 
