@@ -1,10 +1,12 @@
 """The `seqzoo` command's argument types: each checks its value before anything is imported or written."""
 
 import argparse
+import os
 
 from seqzoo.errors import unknown_name_error
 from seqzoo.presets import sources as presets
 from seqzoo.registry import sources
+from seqzoo.runs.layout import RECORD
 from seqzoo.training import options as training
 
 
@@ -41,6 +43,16 @@ folder = _checked(training.check_data_dir, "folder")  # A data folder: a folder,
 run = _checked(presets.check_reference, "run")  # A run folder, or preset:NAME / preset:PATH.
 
 
+def is_run(text):
+    """Whether `text` names a run (`preset:...`, or a folder with a run record) rather than a model."""
+    return presets.is_preset(text) or os.path.isfile(os.path.join(text, RECORD))
+
+
+def model_or_run(text):
+    """`seqzoo show`'s argument: a run folder or `preset:...` reference, else a model name or YAML file."""
+    return run(text) if is_run(text) else model(text)
+
+
 class KeyValues(argparse.Action):
     """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float)."""
 
@@ -71,3 +83,10 @@ def choice(what, names):
 
     parse.__name__ = what
     return parse
+
+
+def input_file(text):
+    """`seqzoo predict --input FILE`: an existing file."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    return text

@@ -66,6 +66,16 @@ class LabelledTexts:
         return result
 
 
+def missing_column(path, role, column, header, delimiter, remedy):
+    """The `ValueError` for a table without a column it needs: the closest names, every column, and `remedy`."""
+    close = closest_names(column, header)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return ValueError(
+        f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
+        f"{', '.join(map(repr, header))}. {remedy}"
+    )
+
+
 def _label_order(label):
     """Sorts labels as numbers where they all are ("2" before "10"), else as strings."""
     return (0, int(label), "") if label.lstrip("-").isdigit() else (1, 0, label)
@@ -119,12 +129,7 @@ def read_table(path, text_column="text", label_column="label", split_column="spl
     header, rows = rows[0], [row for row in rows[1:] if row]
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in header:
-            close = closest_names(column, header)
-            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
-                f"{', '.join(map(repr, header))}. Choose one with the option {role}_column."
-            )
+            raise missing_column(path, role, column, header, delimiter, f"Choose one with the option {role}_column.")
     columns = {name: header.index(name) for name in (text_column, label_column, split_column) if name in header}
     for line, row in enumerate(rows, start=2):
         if len(row) != len(header):
