@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from seqzoo.errors import closest_names
+from seqzoo.errors import missing_column
 
 SPLITS = ("train", "validation", "test")
 SHARES = {"validation": 0.1, "test": 0.1}  # The rest trains: 80/10/10.
@@ -64,16 +65,6 @@ class LabelledTexts:
             result[split][0].append(text)
             result[split][1].append(index[label])
         return result
-
-
-def missing_column(path, role, column, header, delimiter, remedy):
-    """The `ValueError` for a table without a column it needs: the closest names, every column, and `remedy`."""
-    close = closest_names(column, header)
-    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    return ValueError(
-        f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
-        f"{', '.join(map(repr, header))}. {remedy}"
-    )
 
 
 def _label_order(label):

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from seqzoo import music
-from seqzoo.tasks.text_files import missing_column
+from seqzoo.errors import missing_column
 
 TABLES = (".csv", ".tsv")
 ARRAYS = (".npy", ".npz")
