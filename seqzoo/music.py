@@ -134,6 +134,8 @@ def _tie(note):
 def read_melody(path, step=STEP):
     """A melody file (MIDI or MusicXML) as one MIDI pitch per step: its top part, sampled as `seqzoo_chorales` is.
 
+    The melody ends with its last note (rests that fill the last bar are dropped).
+
     Args:
         path: a `.mid`, `.midi`, `.musicxml`, `.xml` or `.mxl` file.
         step: one step's length in quarter notes (a sixteenth note).
@@ -144,6 +146,7 @@ def read_melody(path, step=STEP):
     from music21 import converter
 
     score = converter.parse(os.fspath(path))
-    parts = list(score.parts) or [score]
-    pitches, _ = sample_part(parts[0], round(score.highestTime / step), step)
+    part = (list(score.parts) or [score])[0]
+    end = max((note.offset + note.quarterLength for note in part.flatten().notes), default=0.0)
+    pitches, _ = sample_part(part, round(end / step), step)  # Up to the last note: a MIDI file fills its bar.
     return [int(pitch) for pitch in pitches]

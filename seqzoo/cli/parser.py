@@ -56,7 +56,7 @@ def parser():
     tasks.set_defaults(handler=run.tasks)
 
     presets = commands.add_parser(
-        "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric"
+        "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric, overrides"
     )
     presets.set_defaults(handler=run.presets, needs_tensorflow=False)
 
