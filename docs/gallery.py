@@ -34,7 +34,6 @@ import seqzoo  # noqa: E402
 from seqzoo import cells  # noqa: E402
 from seqzoo import diagnostics  # noqa: E402
 from seqzoo import music  # noqa: E402
-from seqzoo.generation import load_run  # noqa: E402
 from seqzoo.presets import open_run  # noqa: E402
 from seqzoo.runs.plots import training_curve as draw_training_curve  # noqa: E402
 from seqzoo.tasks.vocabulary import BOS_ID  # noqa: E402
@@ -93,7 +92,8 @@ TITLES = {
 
 def attention(out, seed):
     """Draws `attention.png`; returns its path, the translations and the maps `(Ty, Tx)`, cut to real lengths."""
-    model, task, _ = load_run("preset:dates")
+    dates = seqzoo.load("preset:dates")
+    model, task = dates.model, dates.task
     translations = seqzoo.generate(model, task=task, source=DATES, max_length=12)
     sources = [task.vocabularies["source"].encode(list(text)) for text in DATES]
     targets = [[BOS_ID] + task.vocabularies["target"].encode(list(iso)) for iso in translations]
@@ -200,7 +200,8 @@ def piano_roll(out, seed):
 
     texts = seqzoo.generate("preset:chorales", condition=["major", "minor"], seed=seed, max_length=MELODY_STEPS)
     melodies = dict(zip(["major", "minor"], ([int(p) for p in text.split()] for text in texts)))
-    harmonizer, task, _ = load_run("preset:chorales_harmony", generative=False)
+    harmony = seqzoo.load("preset:chorales_harmony")
+    harmonizer, task = harmony.model, harmony.task
     vocabulary = task.vocabularies["inputs"]
     logits = harmonizer.predict(np.array([vocabulary.encode([str(p) for p in melodies["major"]])]), verbose=0)
     bass = [int(token) for token in vocabulary.decode(logits[0].argmax(-1), stop_at_eos=False)]

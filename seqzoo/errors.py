@@ -26,3 +26,13 @@ def unknown_name_error(kind, name, choices):
         message += f" Did you mean {' or '.join(repr(c) for c in close)}?"
     message += f" Allowed: {', '.join(choices)}."
     return ValueError(message)
+
+
+def missing_column(path, role, column, header, delimiter, remedy):
+    """The `ValueError` for a table without a column it needs: the closest names, every column, and `remedy`."""
+    close = closest_names(column, header)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return ValueError(
+        f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
+        f"{', '.join(map(repr, header))}. {remedy}"
+    )

@@ -174,6 +174,8 @@ LOADED = (
         (["train", "gru_uni", "--task", "dates", "--epochs", "0"], 2),
         (["bogus"], 2),
         (["generate", "preset:nmaes"], 2),
+        (["predict", "preset:nmaes", "fun"], 2),
+        (["score", "preset:names"], 2),
         (["presets"], 0),
     ],
 )

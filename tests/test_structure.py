@@ -26,6 +26,7 @@ LAYERS = [
     ["runs"],
     ["presets"],
     ["training"],
+    ["trained"],
     ["generation"],
     ["tuning"],
     ["cli"],

@@ -1,10 +1,12 @@
 """The `seqzoo` command's argument types: each checks its value before anything is imported or written."""
 
 import argparse
+import os
 
 from seqzoo.errors import unknown_name_error
 from seqzoo.presets import sources as presets
 from seqzoo.registry import sources
+from seqzoo.runs.layout import RECORD
 from seqzoo.tasks import catalog
 from seqzoo.training import options as training
 
@@ -43,6 +45,16 @@ run = _checked(presets.check_reference, "run")  # A run folder, or preset:NAME /
 task = _checked(catalog.check_task, "task")  # A catalog name, tfds:NAME, or csv:/folder: a path that is there.
 
 
+def is_run(text):
+    """Whether `text` names a run (`preset:...`, or a folder with a run record) rather than a model."""
+    return presets.is_preset(text) or os.path.isfile(os.path.join(text, RECORD))
+
+
+def model_or_run(text):
+    """`seqzoo show`'s argument: a run folder or `preset:...` reference, else a model name or YAML file."""
+    return run(text) if is_run(text) else model(text)
+
+
 class KeyValues(argparse.Action):
     """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float)."""
 
@@ -73,3 +85,10 @@ def choice(what, names):
 
     parse.__name__ = what
     return parse
+
+
+def input_file(text):
+    """`seqzoo predict --input FILE`: an existing file."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    return text

@@ -14,6 +14,7 @@ import yaml
 import seqzoo
 from seqzoo import atomic
 from seqzoo import music
+from seqzoo.cli import arguments
 from seqzoo.tasks import catalog
 
 
@@ -29,9 +30,11 @@ def list_models(args):
 
 
 def show(args):
-    print(yaml.safe_dump(seqzoo.get_config(args.model), sort_keys=False).rstrip())
+    trained = seqzoo.load(args.model) if arguments.is_run(args.model) else None
+    config = trained.config if trained else seqzoo.get_config(args.model)
+    print(yaml.safe_dump(config, sort_keys=False).rstrip())
     with contextlib.redirect_stdout(sys.stderr):
-        seqzoo.build(args.model).summary()
+        (trained.model if trained else seqzoo.build(args.model)).summary()
 
 
 def tasks(args):
@@ -53,9 +56,12 @@ def tasks(args):
 
 
 def presets(args):
-    rows = [("name", "task", "model", "test metric", "bar")]
+    rows = [("name", "task", "model", "test metric", "bar", "overrides of the model")]
     for preset in seqzoo.list_presets():
-        rows.append((preset.name, preset.task, preset.model, f"{preset.metric} {preset.value:.4f}", preset.bar))
+        overrides = ", ".join(f"{key}: {json.dumps(value)}" for key, value in preset.overrides.items())
+        rows.append(
+            (preset.name, preset.task, preset.model, f"{preset.metric} {preset.value:.4f}", preset.bar, overrides)
+        )
     _print_table(rows)
 
 
@@ -86,13 +92,18 @@ def evaluate(args):
         metrics = seqzoo.evaluate(
             args.run, task=args.task, split=args.split, batch_size=args.batch_size, data_dir=args.data_dir
         )
-    print(json.dumps({"run": args.run, **metrics}))
+    named = {"task": args.task or seqzoo.load(args.run).record["task"], "split": args.split} if args.json else {}
+    print(json.dumps({"run": args.run, **named, **metrics}))
 
 
 def generate(args):
     with contextlib.redirect_stdout(sys.stderr):
-        sequences = seqzoo.generate(
-            args.run,
+        trained = seqzoo.load(args.run, data_dir=args.data_dir)
+        trained.require("generate")
+        melodies = args.out is not None and trained.tokenizer == "integers"  # MIDI pitches, 0 a rest.
+        if melodies and args.json:
+            raise ValueError("--json cannot apply with --out for melodies: --out writes them as MIDI and MusicXML.")
+        sequences = trained.generate(
             num=args.num,
             temperature=args.temperature,
             top_k=args.top_k,
@@ -106,16 +117,14 @@ def generate(args):
             greedy=args.greedy,
             **_given(length_penalty=args.length_penalty),
             forbid_unk=not args.allow_unk,
-            data_dir=args.data_dir,
+            labelled=args.json,
         )
-        melodies = (
-            args.out is not None
-            and seqzoo.presets.open_run(args.run).load_task(data_dir=args.data_dir).tokenizer == "integers"
-        )
+    if args.json:
+        sequences = [json.dumps(sequence) for sequence in sequences]
     if args.out is None:
         for sequence in sequences:
             print(sequence)
-    elif melodies:  # MIDI pitches, 0 a rest.
+    elif melodies:
         stem = os.path.splitext(args.out)[0]
         for index, sequence in enumerate(sequences, 1):
             path = stem if len(sequences) == 1 else f"{stem}_{index}"

@@ -5,6 +5,7 @@ import argparse
 from seqzoo import _version
 from seqzoo.cli import arguments
 from seqzoo.cli import commands as run
+from seqzoo.cli import use
 from seqzoo.training import options as training
 from seqzoo.tuning import defaults as tuning
 
@@ -24,6 +25,7 @@ distributed sweeps (keras-tuner's chief/worker mode):
 
 
 RUN_HELP = "a finished run folder, or preset:NAME (see `seqzoo presets`)"
+JSON_HELP = "one JSON object per line, naming the input, condition or prefix it answers"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,15 +46,17 @@ def parser():
     listing.add_argument("pattern", nargs="?", help="an fnmatch pattern, e.g. 'lstm_*'")
     listing.set_defaults(handler=run.list_models)
 
-    show = commands.add_parser("show", help="a model's resolved config (stdout) and summary (stderr)")
-    show.add_argument("model", type=arguments.model, help="a name from `seqzoo list` or a YAML file")
+    show = commands.add_parser("show", help="a model's or a run's resolved config (stdout) and summary (stderr)")
+    show.add_argument(
+        "model", type=arguments.model_or_run, help="a name from `seqzoo list`, a YAML file, a run folder or preset:NAME"
+    )
     show.set_defaults(handler=run.show)
 
     tasks = commands.add_parser("tasks", help="the ready-made tasks, offline ones first")
     tasks.set_defaults(handler=run.tasks, needs_tensorflow=False)
 
     presets = commands.add_parser(
-        "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric"
+        "presets", help="the trained presets shipped with seqzoo: name, task, model, test metric, overrides"
     )
     presets.set_defaults(handler=run.presets, needs_tensorflow=False)
 
@@ -181,6 +185,7 @@ def parser():
     evaluate.add_argument("--split", default="test", choices=["test", "validation"])
     evaluate.add_argument("--batch-size", type=arguments.count(1), help="default: the run's own")
     evaluate.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (default: the run's own)")
+    evaluate.add_argument("--json", action="store_true", help="name the run, task and split beside the metrics")
     evaluate.set_defaults(handler=run.evaluate)
 
     generate = commands.add_parser(
@@ -212,6 +217,7 @@ def parser():
     )
     generate.add_argument("--allow-unk", action="store_true", help="let the unknown token be generated")
     generate.add_argument("--out", help="write here instead (melodies: OUT.mid and OUT.musicxml)")
+    generate.add_argument("--json", action="store_true", help=JSON_HELP)
     generate.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for the task's class names)")
     generate.set_defaults(handler=run.generate)
 
@@ -229,7 +235,48 @@ def parser():
     export.add_argument("--allow-unk", action="store_true", help="let the unknown token be generated")
     export.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for class names)")
     export.set_defaults(handler=run.export)
+    _use_commands(commands)
     return root
+
+
+def _use_commands(commands):
+    """`seqzoo predict` and `seqzoo score`: ask a trained run about your own inputs."""
+    predict = commands.add_parser(
+        "predict",
+        help="a classifier's label, a tagger's tags or the harmonizer's bass line for your inputs",
+        description="Predicts with a finished classifier or tagger run: a label and its probabilities per input, or "
+        "one tag per token (the chorales harmonizer: the bass line for a soprano line). Prints one line per input.",
+    )
+    predict.add_argument("run", type=arguments.run, help=RUN_HELP)
+    predict.add_argument("inputs", nargs="*", metavar="INPUT", help="texts (or a soprano line: MIDI pitches)")
+    predict.add_argument(
+        "--input",
+        dest="input_file",
+        type=arguments.input_file,
+        metavar="FILE",
+        help="text lines, a CSV/TSV with a text column, .npy/.npz frames, or a melody (.mid, .musicxml)",
+    )
+    predict.add_argument("--json", action="store_true", help=JSON_HELP)
+    predict.add_argument(
+        "--out", help="write the lines here (a melody: the harmonized score as OUT.mid and OUT.musicxml)"
+    )
+    predict.add_argument("--batch-size", type=arguments.count(1), default=64, help="inputs per call of the model")
+    predict.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for class names)")
+    predict.set_defaults(handler=use.predict)
+
+    score = commands.add_parser(
+        "score",
+        help="how likely a language model finds each text: bits per token, perplexity, log-probabilities",
+        description="Scores texts under a finished language model (or one-to-many model, with --condition): the "
+        "log-probability of each text and of each of its tokens, bits per token and perplexity. Prints one line per "
+        "text: log-probability, bits per token, perplexity, text.",
+    )
+    score.add_argument("run", type=arguments.run, help=RUN_HELP)
+    score.add_argument("texts", nargs="+", metavar="TEXT", help="the texts to score")
+    score.add_argument("--condition", help="a one-to-many run's class every text is scored under, e.g. female")
+    score.add_argument("--json", action="store_true", help=JSON_HELP)
+    score.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for condition names)")
+    score.set_defaults(handler=use.score)
 
 
 def _task_arguments(command, required):

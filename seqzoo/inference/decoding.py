@@ -24,8 +24,8 @@ Two levels here:
   normalization), plus `score`, the log-probability of given sequences on the
   same step-wise path. All stop a sequence at EOS; an id-level `prefix` is
   fed after BOS and kept at the head of the output.
-- `seqzoo.generation.generate` builds on them (or on the compiled loop):
-  from a run folder to decoded strings.
+- `seqzoo.trained.generation.generate` builds on them (or on the compiled loop):
+  from a trained run to decoded strings.
 
 On `keras_hub.samplers`: keras-hub 0.32 has greedy, top-k, top-p and beam
 samplers on a `next(prompt, cache, index)` contract that a recurrent state

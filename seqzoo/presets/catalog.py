@@ -23,6 +23,7 @@ class Preset:
         model: the named model it was built from.
         metric: its headline test metric's name, and `value` that metric.
         bar: the quality bar it clears, e.g. `">= 0.97"`.
+        overrides: what it changed of its named model, e.g. `{"backbone.units": 128}`.
     """
 
     name: str
@@ -33,6 +34,7 @@ class Preset:
     metric: str
     value: float
     bar: str
+    overrides: dict
 
 
 def get_preset(name):
@@ -48,6 +50,7 @@ def get_preset(name):
         metric=about["metric"],
         value=metrics[about["metric"]],
         bar=f"<= {about['at_most']}" if "at_most" in about else f">= {about['at_least']}",
+        overrides=record.get("overrides", {}),
     )
 
 

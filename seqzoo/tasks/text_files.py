@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from seqzoo.errors import closest_names
+from seqzoo.errors import missing_column
 
 SPLITS = ("train", "validation", "test")
 SHARES = {"validation": 0.1, "test": 0.1}  # The rest trains: 80/10/10.
@@ -119,12 +120,7 @@ def read_table(path, text_column="text", label_column="label", split_column="spl
     header, rows = rows[0], [row for row in rows[1:] if row]
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in header:
-            close = closest_names(column, header)
-            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
-                f"{', '.join(map(repr, header))}. Choose one with the option {role}_column."
-            )
+            raise missing_column(path, role, column, header, delimiter, f"Choose one with the option {role}_column.")
     columns = {name: header.index(name) for name in (text_column, label_column, split_column) if name in header}
     for line, row in enumerate(rows, start=2):
         if len(row) != len(header):

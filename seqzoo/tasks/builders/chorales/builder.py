@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import tensorflow_datasets as tfds
 
+from seqzoo.music import sample_part
 from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
 from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
@@ -131,7 +132,7 @@ def _read(corpus, paths):
         if not set(VOICES) <= parts.keys():
             continue
         steps = round(score.highestTime / STEP)
-        sampled = {voice: _sample(parts[voice], steps) for voice in VOICES}
+        sampled = {voice: sample_part(parts[voice], steps, STEP) for voice in VOICES}
         key = score.analyze("key")
         time_signature = score.recurse().getElementsByClass("TimeSignature").first()
         yield (
@@ -145,38 +146,3 @@ def _read(corpus, paths):
                 "time_signature": time_signature.ratioString,
             },
         )
-
-
-def _sample(part, steps):
-    """Returns a part's MIDI pitch and onset flag at each of `steps` grid steps.
-
-    A note tied over from the note before sounds on without a new onset, as
-    after music21's `stripTies`, which would deep-copy the part to merge them
-    (the costliest step of building the dataset: 20 s of the corpus's ~50).
-    """
-    pitches = np.zeros(steps, np.int32)
-    onsets = np.zeros(steps, bool)
-    previous = None
-    for note in part.flatten().notes:
-        start = round(note.offset / STEP)
-        end = round((note.offset + note.quarterLength) / STEP)
-        if end > start:
-            pitches[start:end] = max(pitch.midi for pitch in note.pitches)
-            if not _tied_over(previous, note):
-                onsets[start] = True
-        previous = note
-    return pitches, onsets
-
-
-def _tied_over(previous, note):
-    """Whether `note` continues `previous`: tied from it, at the same pitches (a stray tie is an onset)."""
-    return (
-        previous is not None
-        and _tie(previous) in ("start", "continue")
-        and _tie(note) in ("stop", "continue")
-        and [pitch.nameWithOctave for pitch in previous.pitches] == [pitch.nameWithOctave for pitch in note.pitches]
-    )
-
-
-def _tie(note):
-    return None if note.tie is None else note.tie.type
