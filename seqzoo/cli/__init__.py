@@ -10,7 +10,6 @@ exit code 130, and the same command resumes.
 import importlib.util
 import os
 import sys
-import warnings
 
 from seqzoo.cli import parser
 from seqzoo.runs.lock import FolderLockedError
@@ -49,8 +48,6 @@ def main(argv=None):
         return exit.code
     if args.needs_tensorflow:
         _import_tensorflow_quietly()
-    # Keras warns when a dataset of unknown length ends an epoch; a task's batches always do.
-    warnings.filterwarnings("ignore", message="Your input ran out of data")
     try:
         args.handler(args)
     except (ValueError, FileNotFoundError, FolderLockedError) as error:

@@ -57,7 +57,12 @@ def parser():
     presets.set_defaults(handler=run.presets, needs_tensorflow=False)
 
     train = commands.add_parser("train", help="train a model on a task; prints the test metrics as JSON")
-    train.add_argument("model", type=arguments.model, help="a name from `seqzoo list`, or a YAML config file")
+    train.add_argument(
+        "model",
+        nargs="?",
+        type=arguments.model,
+        help="a name from `seqzoo list`, or a YAML config file; with --from, omit it to build the run's own model",
+    )
     _task_arguments(train, required=True)
     train.add_argument(
         "--epochs", type=arguments.count(1), default=training.EPOCHS, help=f"(default {training.EPOCHS})"
@@ -82,9 +87,12 @@ def parser():
         "--from",
         dest="from_run",
         type=arguments.run,
-        help="fine-tune: start from this finished run's (or preset:NAME's) weights where they fit",
+        help="fine-tune: start from every weight of this finished run (or preset:NAME)",
     )
     train.add_argument("--freeze-backbone", action="store_true", help="with --from, keep the recurrent layers fixed")
+    train.add_argument(
+        "--partial", action="store_true", help="with --from, copy the layers that fit and start the others afresh"
+    )
     train.add_argument(
         "--set",
         action=arguments.key_values("backbone.units=64"),
