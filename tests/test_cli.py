@@ -254,3 +254,11 @@ def test_tune_help_says_how_to_add_workers(capsys):
         "python -m seqzoo.tuning OUT",
     ):
         assert name in text
+
+
+def test_help_opens_with_what_seqzoo_does(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    description = text.split("\n\n")[1]
+    assert description.startswith("A zoo of recurrent sequence models for Keras 3")
+    assert "argument parser" not in text

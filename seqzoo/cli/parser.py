@@ -23,6 +23,11 @@ distributed sweeps (keras-tuner's chief/worker mode):
 """
 
 
+DESCRIPTION = (
+    "A zoo of recurrent sequence models for Keras 3 (SimpleRNN, GRU, LSTM, peephole LSTM): build named models, train "
+    "them on ready-made tasks that work offline, evaluate, generate names, dates and melodies, export and tune. "
+    "A command's result goes to stdout; progress and messages to stderr."
+)
 RUN_HELP = "a finished run folder, or preset:NAME (see `seqzoo presets`)"
 
 
@@ -35,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser():
     """The argument parser of the `seqzoo` command."""
-    root = _Parser(prog="seqzoo", description=__doc__.split("\n")[0])
+    root = _Parser(prog="seqzoo", description=DESCRIPTION)
     root.add_argument("--version", action="version", version=f"seqzoo {_version.__version__}")
     root.set_defaults(needs_tensorflow=True)
     commands = root.add_subparsers(dest="command", required=True)
