@@ -42,12 +42,14 @@ CHUNK_ROWS = 256  # Rows per compiled call; a longer job shows a progress bar.
 
 
 class _Generation:
-    """What `generate` needs: the model, its topology, vocabularies and tokenizer."""
+    """What `generate` needs: the model, its topology, vocabularies and tokenizer, and its task if known."""
 
-    def __init__(self, model, topology, vocabularies, tokenizer, condition_names, where):
+    def __init__(self, model, topology, vocabularies, tokenizer, condition_names, where, task=None):
         self.model, self.topology = model, topology
         self.vocabularies, self.tokenizer = vocabularies, tokenizer
         self.condition_names, self.where = condition_names, where
+        self.task = task  # A translator's targets may follow a pattern (ISO dates), which every decoder keeps to:
+        self.pattern = task.decoding_pattern() if topology == "encoder_decoder" and task is not None else None
 
     @property
     def target_vocabulary(self):
@@ -121,7 +123,7 @@ def _from_task(model, task, where):
     topology = (getattr(model, "seqzoo_config", None) or {}).get("topology")
     _generative_check(topology, where)
     names = task.condition_names() if topology == "one_to_many" and hasattr(task, "condition_names") else None
-    return _Generation(model, topology, task.prepare().vocabularies, task.tokenizer, names, where)
+    return _Generation(model, topology, task.prepare().vocabularies, task.tokenizer, names, where, task)
 
 
 def _as_list(value):
@@ -275,7 +277,10 @@ def generate(
         context: for an encoder-decoder whose task reads a context before
             the source (the dates task: the locale, e.g. `"en_US"`), the
             context, written before each source with a space; or write it
-            into the source yourself (`"en_US 3 may 1999"`).
+            into the source yourself (`"en_US 3 may 1999"`). By default the
+            task's own (dates: `en_US`). Sources are normalized as the task's
+            data (dates: lowercased); decoding keeps to the task's target
+            pattern (dates: real ISO dates).
         greedy: whether to decode greedily.
         length_penalty: beam search's length-normalization exponent.
         forbid_unk: whether UNK is never generated (padding and BOS never are).
@@ -327,8 +332,8 @@ def generate(
         texts = _as_list(source if source is not None else prefix) if vocabulary else list(source or prefix or [])
         if not texts:
             raise ValueError(f"{setup.where} translates: give the source text(s) to translate (source= or prefix=).")
-        if context is not None and vocabulary:
-            texts = [f"{context} {text}" for text in texts]
+        if vocabulary:  # Normalized as the task's data, after its context (or the task's default one).
+            texts = [setup.task.source_input(text, context) for text in texts]
         sources = [
             encode_text(text, setup.vocabularies["source"], setup.tokenizer, "source")
             if vocabulary
@@ -379,7 +384,8 @@ def generate(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     def run(cache, rows, prefixes):
-        options = {"prefix": prefixes, "forbid_unk": forbid_unk, **({} if fast else {"compiled": compiled})}
+        options = {"prefix": prefixes, "forbid_unk": forbid_unk, "pattern": setup.pattern}
+        options.update({} if fast else {"compiled": compiled})
         if strategy == "beam":
             found = decoders.beam_search(
                 stepper, cache, rows, max_length, beam, length_penalty, return_all=True, **options

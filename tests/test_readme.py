@@ -53,7 +53,8 @@ def test_every_python_block_of_the_readme_runs_in_an_empty_folder(blocks_run):
 
 def test_the_readme_fine_tune_of_the_names_preset_keeps_its_number(blocks_run):
     """`seqzoo.train(task="names", from_run="preset:names", epochs=1)` starts from every weight of the preset."""
-    tuned = RunFolder(blocks_run[1][0]["tuned"])
+    folder, namespaces = blocks_run
+    tuned = RunFolder(os.path.join(folder, namespaces[0]["tuned"]))
     preset = seqzoo.presets.open_run("preset:names")
     assert tuned.config == preset.config and not tuned.record["transferred"]["skipped"]
     bits = tuned.metrics()["bits_per_token"]

@@ -113,7 +113,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     for name, (model_name, kwargs) in runs.items():
         folder = os.path.join(out, "runs", f"10_{name.replace(' ', '_')}")
         shutil.rmtree(folder, ignore_errors=True)  # seqzoo.train resumes an unfinished folder; start afresh.
-        starting = StartingLoss(task.batches("validation", 64))
+        starting = StartingLoss(task.sized_batches("validation", 64))
         trained[name] = seqzoo.train(
             model_name,
             task,

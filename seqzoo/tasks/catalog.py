@@ -1,5 +1,6 @@
 """The ready-made tasks, as plain data: name -> (task class, arguments)."""
 
+from seqzoo.tasks.builders.dates.builder import LOCALES
 from seqzoo.tasks.classification import ClassificationTask
 from seqzoo.tasks.conditional_generation import ConditionalGenerationTask
 from seqzoo.tasks.language_modeling import LanguageModelTask
@@ -46,6 +47,10 @@ TASKS = {
             target_feature="iso",
             context_feature="locale",
             tokenizer="chars",
+            contexts=LOCALES,
+            default_context="en_US",  # All-numeric dates as in the US ("12/31/99") unless a context says otherwise.
+            lowercase=True,
+            target_pattern="iso_date",
         ),
     ),
     "chorales": (
