@@ -216,7 +216,9 @@ def parser():
         "--prefix", action="append", default=[], help="start each sequence with this text (repeatable)"
     )
     generate.add_argument("--condition", action="append", help="a class of the task, e.g. female or minor (repeatable)")
-    generate.add_argument("--context", help="a translator's context before each source, e.g. en_US for dates")
+    generate.add_argument(
+        "--context", help="a translator's context before each source (dates: a locale, default en_US)"
+    )
     generate.add_argument("--seed", type=arguments.count(0), help="seed for reproducible sampling")
     generate.add_argument(
         "--max-length", type=arguments.count(1), help="most tokens to generate after the prefix (default 100)"
