@@ -354,17 +354,24 @@ class StartingWeights(keras.callbacks.Callback):
 def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(names_run, data_dir, tmp_path):
     source = RunFolder(names_run)
     start = StartingWeights()
-    out = seqzoo.train(
-        task="names",
-        from_run=names_run,
-        epochs=1,
-        batch_size=64,
-        out=str(tmp_path / "again"),
-        data_dir=data_dir,
-        verbose=0,
-        callbacks=[start],
-    )
-    run = RunFolder(out)
+
+    def fine_tune(out, *model, **arguments):
+        folder = str(tmp_path / out)
+        return RunFolder(
+            seqzoo.train(
+                *model,
+                task="names",
+                from_run=names_run,
+                epochs=1,
+                batch_size=64,
+                out=folder,
+                data_dir=data_dir,
+                verbose=0,
+                **arguments,
+            )
+        )
+
+    run = fine_tune("again", callbacks=[start])
     assert run.config == source.config and run.config["backbone"]["units"] == TINY_LM["backbone.units"]
     assert run.record["model"] == "gru_char_lm" and run.record["overrides"] == {}
     assert run.record["transferred"]["copied"] == ["inputs_embedding", "backbone", "head"]
@@ -373,18 +380,8 @@ def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(n
     for name, weights in start.weights.items():
         assert_same_weights(weights, trained.get_layer(name).get_weights())
     # The run's own model name builds the same (its resolved config, not the named model's defaults).
-    named = seqzoo.train(
-        "gru_char_lm",
-        "names",
-        from_run=names_run,
-        epochs=1,
-        batch_size=64,
-        out=str(tmp_path / "named"),
-        data_dir=data_dir,
-        verbose=0,
-    )
-    assert RunFolder(named).config == source.config
-    assert RunFolder(named).metrics() == run.metrics()
+    named = fine_tune("named", "gru_char_lm")
+    assert named.config == source.config and named.metrics() == run.metrics()
 
 
 def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data_dir, tmp_path):
