@@ -2,10 +2,11 @@
 
 Run it:
 
-    python docs/gallery.py [--out docs/gallery] [--seed 0] [--only NAME ...]
+    python docs/gallery.py [--out gallery_output] [--seed 0] [--only NAME ...]
 
 It writes one small PNG per picture and `README.md`, the gallery page with a
-caption under each picture, into `--out`. Everything is seeded: the same
+caption under each picture, into `--out` (by default `./gallery_output`, so
+the checkout's pictures change only with `--out docs/gallery`). Everything is seeded: the same
 presets and seed give the same pictures. The pictures:
 
 - `attention`: the attention map of date translations (`preset:dates`);
@@ -62,8 +63,9 @@ CAPTIONS = {
         "`diagnostics.plot_gates`.",
     ),
     "gradients": (
-        f"`||∂a<T>/∂x<t>||` against the distance T - t over {GRADIENT_STEPS} random letters: the trained GRU forgets "
-        "within a name's length but levels off far back, where the SimpleRNN's gradient keeps shrinking "
+        f"`||∂a<T>/∂x<t>||` against the distance T - t over {GRADIENT_STEPS} random letters: the trained GRU's "
+        "gradient falls about a hundredfold over the first thirty steps back, then rises again far back (the "
+        "first letters of a long string weigh more than the middle ones), while the SimpleRNN's keeps shrinking "
         "geometrically; an untrained GRU (z ≈ 0.5) vanishes fastest.",
         "`python docs/gallery.py --only gradients`: `diagnostics.input_gradient_norms` per layer, drawn by "
         "`diagnostics.plot_gradient_norms`.",
@@ -238,6 +240,8 @@ def training_curve(out, seed):
     return {"path": path, "rows": rows}
 
 
+DEFAULT_OUT = "gallery_output"  # In the working folder, not the checkout: docs/gallery changes only when asked.
+
 # Each picture's drawer: `draw(out, seed)` writes `<name>.png` into `out` and returns its path and numbers.
 PICTURES = {
     "attention": attention,
@@ -253,7 +257,8 @@ def write_page(out):
     lines = [
         "# seqzoo gallery",
         "",
-        "Drawn from the shipped presets, no training: `python docs/gallery.py` rebuilds every picture and this page.",
+        "Drawn from the shipped presets, no training: `python docs/gallery.py --out docs/gallery` rebuilds every "
+        "picture and this page.",
         "",
     ]
     for name in PICTURES:
@@ -265,11 +270,12 @@ def write_page(out):
     return path
 
 
-def main(out=os.path.join(HERE, "gallery"), seed=0, only=None):
+def main(out=DEFAULT_OUT, seed=0, only=None):
     """Draws the gallery (or the pictures named in `only`) into `out`.
 
     Args:
-        out: the folder for the PNGs and `README.md` (by default `docs/gallery`).
+        out: the folder for the PNGs and `README.md` (by default
+            `./gallery_output`; the committed gallery is `docs/gallery`).
         seed: the seed of every random draw (sampling, random inputs, initial weights).
         only: names among `PICTURES` to draw; all by default.
 
@@ -289,7 +295,7 @@ def main(out=os.path.join(HERE, "gallery"), seed=0, only=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=os.path.join(HERE, "gallery"), help="folder for the pictures and page")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the pictures and page (default {DEFAULT_OUT})")
     parser.add_argument("--seed", type=int, default=0, help="seed of sampling, random inputs and initial weights")
     parser.add_argument("--only", nargs="+", choices=PICTURES, help="draw only these pictures")
     arguments = parser.parse_args()

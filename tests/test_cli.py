@@ -102,6 +102,7 @@ def test_evaluate_prints_the_same_metrics(cli_run, capsys):
         (["--set", "backbone.units"], "expected KEY=VALUE, e.g. backbone.units=64; received 'backbone.units'"),
         (["--set", "backbone.units=8", "--set", "backbone.units=9"], "backbone.units is given twice"),
         (["--freeze-backbone"], "freeze_backbone=True without from_run"),
+        (["--partial"], "partial=True without from_run"),
         (["--from", "nowhere"], "'nowhere' does not exist"),
         (["--set", "backbone.unitz=8"], "Did you mean 'backbone.units'"),
         (["--task-option", "max_lenght=3"], "max_lenght"),
@@ -112,6 +113,13 @@ def test_bad_arguments_are_one_line_and_write_nothing(capsys, tmp_path, data_dir
     command = ["train", "gru_uni", "--task", "japanese_vowels", "--out", str(out), "--data-dir", data_dir]
     assert main(command + arguments) == 2
     assert message in one_error_line(capsys, "train")
+    assert not out.exists()
+
+
+def test_train_with_no_model_needs_from(capsys, tmp_path, data_dir):
+    out = tmp_path / "run"
+    assert main(["train", "--task", "japanese_vowels", "--out", str(out), "--data-dir", data_dir]) == 2
+    assert "no model and no from_run" in one_error_line(capsys, "train")
     assert not out.exists()
 
 
@@ -248,3 +256,11 @@ def test_tune_help_says_how_to_add_workers(capsys):
         "python -m seqzoo.tuning OUT",
     ):
         assert name in text
+
+
+def test_help_opens_with_what_seqzoo_does(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    description = text.split("\n\n")[1]
+    assert description.startswith("A zoo of recurrent sequence models for Keras 3")
+    assert "argument parser" not in text

@@ -88,7 +88,11 @@ def exported(tmp_path_factory):
                 "lstm_seq2seq_attention",
                 **{"backbone.units": 6, "inputs.vocab_size": 16, "targets.vocab_size": 12, "targets.embedding_dim": 5},
             ),
-            _task(vocabularies={"source": Vocabulary(SOURCE), "target": Vocabulary(CHARS)}, tokenizer="chars"),
+            _task(
+                vocabularies={"source": Vocabulary(SOURCE), "target": Vocabulary(CHARS)},
+                tokenizer="chars",
+                decoding_pattern=lambda: None,
+            ),
         ),
         "conditioned": (
             seqzoo.build("gru_conditioned_char_lm", **{"backbone.units": 8, "inputs.vocab_size": 12}),

@@ -78,6 +78,18 @@ def test_the_trained_gru_keeps_gradients_that_a_simple_rnn_loses(drawn):
     # The SimpleRNN's gradient shrinks with every five steps back; an untrained GRU's (z ≈ 0.5) shrinks fastest.
     assert np.all(np.diff(rnn[::5]) < 0) and rnn[far] < 0.01 * rnn[1]
     assert untrained[far] < 1e-3 * rnn[far]
+    # The trained GRU's falls a hundredfold within a name's length, then rises again far back (the caption's words).
+    lowest = int(np.argmin(trained))
+    assert trained[lowest] < 0.01 * trained[0] and trained[-1] > 3 * trained[lowest] and lowest < len(trained) - 10
+
+
+def test_the_gallery_writes_into_the_working_folder_by_default(tmp_path, monkeypatch):
+    committed = {path: path.stat().st_mtime_ns for path in (DOCS / "gallery").iterdir()}
+    monkeypatch.chdir(tmp_path)
+    written = gallery.main(only=["training_curve"])
+    assert Path(written["training_curve"]["path"]).resolve() == tmp_path / "gallery_output" / "training_curve.png"
+    assert sorted(os.listdir(tmp_path / "gallery_output")) == ["README.md", "training_curve.png"]
+    assert {path: path.stat().st_mtime_ns for path in (DOCS / "gallery").iterdir()} == committed
 
 
 def test_the_piano_roll_holds_midi_melodies_and_a_bass_below_them(drawn):

@@ -86,9 +86,9 @@ class Crash(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def train_vowels(out, data_dir, epochs=4, callbacks=(), batch_size=64, **arguments):
+def train_vowels(out, data_dir, epochs=4, callbacks=(), batch_size=64, model_or_name="gru_uni", **arguments):
     return seqzoo.train(
-        "gru_uni",
+        model_or_name,
         "japanese_vowels",
         epochs=epochs,
         batch_size=batch_size,
@@ -216,6 +216,8 @@ def test_evaluate_a_corrupted_model(names_run, tmp_path, damage):
         ({"batch_size": 0}, r"batch_size=0; it must be an integer >= 1"),
         ({"patience": -1}, r"patience=-1"),
         ({"freeze_backbone": True}, r"freeze_backbone=True without from_run"),
+        ({"partial": True}, r"partial=True without from_run"),
+        ({"model_or_name": None}, r"no model and no from_run"),
         ({"from_run": "nowhere"}, r"'nowhere' does not exist"),
         ({"backbone.unitz": 8}, r"Unknown override 'backbone.unitz'\. Did you mean 'backbone.units'"),
         ({"task_options": {"max_lenght": 3}}, r"max_lenght"),
@@ -337,6 +339,61 @@ def test_the_same_seed_gives_the_same_run(tmp_path, data_dir):
 # -- fine-tuning ------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("error:Your input ran out of data")
+def test_train_and_evaluate_give_keras_the_number_of_batches(tmp_path, data_dir):
+    """Keras warns "Your input ran out of data" when a dataset of unknown length ends an epoch: never here."""
+    out = train_vowels(tmp_path / "run", data_dir, epochs=2)
+    assert seqzoo.evaluate(out, split="validation")["accuracy"] > 0
+
+
+class StartingWeights(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = {layer.name: layer.get_weights() for layer in self.model.layers if layer.weights}
+
+
+def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(names_run, data_dir, tmp_path):
+    source = RunFolder(names_run)
+    start = StartingWeights()
+
+    def fine_tune(out, *model, **arguments):
+        folder = str(tmp_path / out)
+        return RunFolder(
+            seqzoo.train(
+                *model,
+                task="names",
+                from_run=names_run,
+                epochs=1,
+                batch_size=64,
+                out=folder,
+                data_dir=data_dir,
+                verbose=0,
+                **arguments,
+            )
+        )
+
+    run = fine_tune("again", callbacks=[start])
+    assert run.config == source.config and run.config["backbone"]["units"] == TINY_LM["backbone.units"]
+    assert run.record["model"] == "gru_char_lm" and run.record["overrides"] == {}
+    assert run.record["transferred"]["copied"] == ["inputs_embedding", "backbone", "head"]
+    assert not run.record["transferred"]["skipped"] and "unused" not in run.record["transferred"]
+    trained = source.load_model()
+    for name, weights in start.weights.items():
+        assert_same_weights(weights, trained.get_layer(name).get_weights())
+    # The run's own model name builds the same (its resolved config, not the named model's defaults).
+    named = fine_tune("named", "gru_char_lm")
+    assert named.config == source.config and named.metrics() == run.metrics()
+
+
+def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data_dir, tmp_path):
+    out = tmp_path / "lstm"
+    with pytest.raises(ValueError, match="Not every layer of") as error:
+        seqzoo.train("lstm_uni", "names", from_run=names_run, out=str(out), data_dir=data_dir, verbose=0, **TINY_LM)
+    message = str(error.value)
+    assert "backbone (weights (8, 48), (16, 48), (2, 48) in the run, (8, 64), (16, 64), (64,) here)" in message
+    assert "partial=True (--partial)" in message and "head" not in message
+    assert not out.exists()
+
+
 def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data_dir, tmp_path):
     """An LSTM from a GRU run: the embedding and head fit (same shapes), the GRU backbone does not."""
     source = RunFolder(names_run).load_model()
@@ -347,6 +404,7 @@ def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data
         batch_size=64,
         out=str(tmp_path / "lstm"),
         from_run=names_run,
+        partial=True,
         data_dir=data_dir,
         verbose=0,
         **TINY_LM,
@@ -369,6 +427,7 @@ def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
         batch_size=64,
         out=str(tmp_path / "wide"),
         from_run=names_run,
+        partial=True,
         data_dir=data_dir,
         verbose=0,
         **{**TINY_LM, "backbone.units": 32},
@@ -398,6 +457,7 @@ def test_fine_tune_a_language_model_into_a_classifier(names_run, data_dir, tmp_p
         out=str(tmp_path / "gender"),
         from_run=names_run,
         freeze_backbone=True,
+        partial=True,
         verbose=0,
         callbacks=[first],
         **TINY_LM,
@@ -437,6 +497,7 @@ def test_resume_a_fine_tuning_run_keeps_its_start_and_its_frozen_backbone(names_
             out=out,
             from_run=names_run,
             freeze_backbone=True,
+            partial=True,
             verbose=0,
             callbacks=list(callbacks),
             **TINY_LM,

@@ -62,15 +62,15 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     for cell_name in ("gru", "lstm", "peephole"):
         if cell_name == "gru":
             model = preset.load_model()
-            loss = model.evaluate(task.batches("validation", 64), verbose=0, return_dict=True)["loss"]
+            loss = model.evaluate(task.sized_batches("validation", 64), verbose=0, return_dict=True)["loss"]
         else:
             keras.utils.set_random_seed(seed)
             model = seqzoo.build("gru_char_lm", task=task, **{"backbone.units": lstm_units, "backbone.cell": cell_name})
             history = model.fit(
-                task.batches("train", 64, shuffle=True, seed=seed),
+                task.sized_batches("train", 64, shuffle=True, seed=seed),
                 epochs=epochs,
                 verbose=0,
-                validation_data=task.batches("validation", 64),
+                validation_data=task.sized_batches("validation", 64),
             )
             loss = history.history["val_loss"][-1]
         units = model.seqzoo_config["backbone"]["units"]

@@ -85,35 +85,35 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #
     # `names_by_gender` is a one-to-many task on the same TFDS dataset: a
     # gender sets the initial state, then the model writes a name.
-    # `seqzoo.train(name, task, from_run=SOURCE)` builds the model you name
-    # (here the same `gru_char_lm` with the preset's overrides, fitted to the
-    # new task: the topology becomes one-to-many, with a condition embedding
-    # and layers that turn it into a<0>), reuses the source's character
-    # vocabulary so that ids keep their meaning, copies every layer whose name
-    # and weight shapes match (the embedding, the GRU backbone and the
-    # softmax head) and trains. The new layers start from random weights.
-    # `freeze_backbone=True` keeps the recurrent layers fixed and trains only
-    # the rest. The baseline is `gru_conditioned_char_lm`, the conditioned
-    # model of the same size, trained from random weights for as many epochs.
-    # From a shell:
+    # `seqzoo.train("gru_char_lm", task, from_run=SOURCE)` builds the
+    # preset's own model (its resolved config: 128 units, dropout), fitted to
+    # the new task: the topology becomes one-to-many, with a condition
+    # embedding and layers that turn it into a<0>. It reuses the source's
+    # character vocabulary so that ids keep their meaning, copies every layer
+    # of the preset (the embedding, the GRU backbone and the softmax head)
+    # and trains. The new layers start from random weights: a partial start,
+    # which `partial=True` asks for (without it, a layer that does not carry
+    # over either way is an error that names it). `freeze_backbone=True`
+    # keeps the recurrent layers fixed and trains only the rest. The baseline
+    # is `gru_conditioned_char_lm`, the conditioned model of the same size,
+    # trained from random weights for as many epochs. From a shell:
     #
-    #     seqzoo train gru_char_lm --task names_by_gender --from preset:names \
-    #         --set backbone.units=128 --epochs 3 [--freeze-backbone]   # 128: the preset's size
+    #     seqzoo train --from preset:names --task names_by_gender --partial --epochs 3 [--freeze-backbone]
     #
     # A callback records each run's validation loss before its first epoch.
     # Its batches need the run's character ids, so the task is loaded with
     # the preset's vocabulary (`RunFolder.load_task`), as `from_run` does.
     task = source.load_task("names_by_gender", data_dir=data_dir)
     runs = {
-        "frozen": ("gru_char_lm", {"from_run": SOURCE, "freeze_backbone": True}),
-        "unfrozen": ("gru_char_lm", {"from_run": SOURCE}),
+        "frozen": ("gru_char_lm", {"from_run": SOURCE, "partial": True, "freeze_backbone": True}),
+        "unfrozen": ("gru_char_lm", {"from_run": SOURCE, "partial": True}),
         "from scratch": ("gru_conditioned_char_lm", {}),
     }
     trained, before = {}, {}
     for name, (model_name, kwargs) in runs.items():
         folder = os.path.join(out, "runs", f"10_{name.replace(' ', '_')}")
         shutil.rmtree(folder, ignore_errors=True)  # seqzoo.train resumes an unfinished folder; start afresh.
-        starting = StartingLoss(task.batches("validation", 64))
+        starting = StartingLoss(task.sized_batches("validation", 64))
         trained[name] = seqzoo.train(
             model_name,
             task,

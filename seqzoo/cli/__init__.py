@@ -11,7 +11,6 @@ import contextlib
 import importlib.util
 import os
 import sys
-import warnings
 
 from seqzoo.cli import parser
 from seqzoo.runs.lock import FolderLock
@@ -72,8 +71,6 @@ def main(argv=None):
         args = parser.parser().parse_args(argv)
     except SystemExit as exit:  # --help, --version, or a usage error (one line, exit code 2).
         return exit.code
-    # Keras warns when a dataset of unknown length ends an epoch; a task's batches always do.
-    warnings.filterwarnings("ignore", message="Your input ran out of data")
     try:
         with _locked_before_tensorflow(args):
             if args.needs_tensorflow:

@@ -75,6 +75,7 @@ def train(args):
             out=args.out,
             from_run=args.from_run,
             freeze_backbone=args.freeze_backbone,
+            partial=args.partial,
             patience=args.patience,
             seed=args.seed,
             data_dir=args.data_dir,

@@ -24,6 +24,11 @@ distributed sweeps (keras-tuner's chief/worker mode):
 """
 
 
+DESCRIPTION = (
+    "A zoo of recurrent sequence models for Keras 3 (SimpleRNN, GRU, LSTM, peephole LSTM): build named models, train "
+    "them on ready-made tasks that work offline, evaluate, generate names, dates and melodies, export and tune. "
+    "A command's result goes to stdout; progress and messages to stderr."
+)
 RUN_HELP = "a finished run folder, or preset:NAME (see `seqzoo presets`)"
 JSON_HELP = "one JSON object per line, naming the input, condition or prefix it answers"
 
@@ -37,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parser():
     """The argument parser of the `seqzoo` command."""
-    root = _Parser(prog="seqzoo", description=__doc__.split("\n")[0])
+    root = _Parser(prog="seqzoo", description=DESCRIPTION)
     root.add_argument("--version", action="version", version=f"seqzoo {_version.__version__}")
     root.set_defaults(needs_tensorflow=True)
     commands = root.add_subparsers(dest="command", required=True)
@@ -61,7 +66,12 @@ def parser():
     presets.set_defaults(handler=run.presets, needs_tensorflow=False)
 
     train = commands.add_parser("train", help="train a model on a task; prints the test metrics as JSON")
-    train.add_argument("model", type=arguments.model, help="a name from `seqzoo list`, or a YAML config file")
+    train.add_argument(
+        "model",
+        nargs="?",
+        type=arguments.model,
+        help="a name from `seqzoo list`, or a YAML config file; with --from, omit it to build the run's own model",
+    )
     _task_arguments(train, required=True)
     train.add_argument(
         "--epochs", type=arguments.count(1), default=training.EPOCHS, help=f"(default {training.EPOCHS})"
@@ -86,9 +96,12 @@ def parser():
         "--from",
         dest="from_run",
         type=arguments.run,
-        help="fine-tune: start from this finished run's (or preset:NAME's) weights where they fit",
+        help="fine-tune: start from every weight of this finished run (or preset:NAME)",
     )
     train.add_argument("--freeze-backbone", action="store_true", help="with --from, keep the recurrent layers fixed")
+    train.add_argument(
+        "--partial", action="store_true", help="with --from, copy the layers that fit and start the others afresh"
+    )
     train.add_argument(
         "--set",
         action=arguments.key_values("backbone.units=64"),
@@ -210,7 +223,9 @@ def parser():
         "--prefix", action="append", default=[], help="start each sequence with this text (repeatable)"
     )
     generate.add_argument("--condition", action="append", help="a class of the task, e.g. female or minor (repeatable)")
-    generate.add_argument("--context", help="a translator's context before each source, e.g. en_US for dates")
+    generate.add_argument(
+        "--context", help="a translator's context before each source (dates: a locale, default en_US)"
+    )
     generate.add_argument("--seed", type=arguments.count(0), help="seed for reproducible sampling")
     generate.add_argument(
         "--max-length", type=arguments.count(1), help="most tokens to generate after the prefix (default 100)"

@@ -71,14 +71,16 @@ from seqzoo.tasks.vocabulary import PAD_ID
 # -- the step ----------------------------------------------------------------------
 
 
-def step_function(stepper, compiled=True):
-    """`stepper.next`, compiled for the backend where that gives the same numbers.
+def step_function(stepper, compiled=True, pattern=None):
+    """`stepper.next`, compiled for the backend where that gives the same numbers (held to `pattern` if any).
 
     On TensorFlow it is wrapped in `tf.function(reduce_retracing=True)`, on JAX
     in `jax.jit`; elsewhere, or for objects that are not a `Stepper`, or with
     `compiled=False`, it is `stepper.next` itself. The compiled function is
     kept on the stepper, so it is traced once.
     """
+    if pattern is not None:  # A `seqzoo.tasks.patterns.TokenPattern`: the logits it does not allow become -inf.
+        return pattern.held(step_function(stepper, compiled))
     if not compiled or not isinstance(stepper, Stepper):
         return stepper.next
     function = getattr(stepper, "_seqzoo_compiled_next", None)
@@ -123,7 +125,7 @@ def _check_batch(batch_size, max_length):
 # -- decoders on ids ---------------------------------------------------------------
 
 
-def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled):
+def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled, pattern=None):
     """The sampling loop: BOS, then the prefix (forced), then `pick(logits)` until EOS.
 
     Args:
@@ -135,7 +137,7 @@ def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled)
     """
     _check_batch(batch_size, max_length)
     prefixes = prefix_rows(prefix, batch_size)
-    step = step_function(stepper, compiled)
+    step = step_function(stepper, compiled, pattern)
     outputs = [list(row) for row in prefixes]
     lengths = np.array([len(row) for row in prefixes])
     new = np.zeros(batch_size, int)
@@ -162,7 +164,7 @@ def _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled)
     return outputs
 
 
-def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False, compiled=True):
+def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False, compiled=True, pattern=None):
     """Picks the most likely allowed token at every step, until EOS or `max_length`.
 
     Args:
@@ -173,6 +175,7 @@ def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False
         prefix: optional ids fed after BOS, one list for all rows or one per row.
         forbid_unk: whether UNK (id 1) is never picked; padding and BOS never are.
         compiled: whether to compile the step (see `step_function`).
+        pattern: optional `TokenPattern` every sequence keeps to (a task's `decoding_pattern()`).
 
     Returns:
         One list of ids per sequence: the prefix and the generated tokens,
@@ -185,15 +188,11 @@ def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False
     [[17, 4, 9], [17, 4, 9]]
     """
     forbid = forbidden_ids(forbid_unk)
-    return _autoregress(
-        stepper,
-        cache,
-        batch_size,
-        max_length,
-        prefix,
-        lambda logits: filter_logits(logits, forbid=forbid).argmax(-1),
-        compiled,
-    )
+
+    def pick(logits):
+        return filter_logits(logits, forbid=forbid).argmax(-1)
+
+    return _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled, pattern)
 
 
 def sample(
@@ -208,6 +207,7 @@ def sample(
     prefix=None,
     forbid_unk=False,
     compiled=True,
+    pattern=None,
 ):
     """Draws each next token from the model's (filtered) distribution.
 
@@ -215,8 +215,8 @@ def sample(
     the same sequences.
 
     Args:
-        stepper, cache, batch_size, max_length, prefix, forbid_unk, compiled:
-            as in `greedy`.
+        stepper, cache, batch_size, max_length, prefix, forbid_unk, compiled,
+            pattern: as in `greedy`.
         temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
         top_k: draw only among the `k` most likely tokens (`top_k=1` is greedy).
         top_p: draw only from the nucleus: the fewest most likely tokens
@@ -236,7 +236,7 @@ def sample(
         draws = rng.random(len(probabilities)) * cumulative[:, -1]
         return (cumulative > draws[:, None]).argmax(-1)
 
-    return _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled)
+    return _autoregress(stepper, cache, batch_size, max_length, prefix, pick, compiled, pattern)
 
 
 def _length_norm(length, length_penalty):
@@ -254,6 +254,7 @@ def beam_search(
     forbid_unk=False,
     return_all=False,
     compiled=True,
+    pattern=None,
 ):
     """Keeps the `beam_width` most likely partial sequences of each row, step by step.
 
@@ -268,8 +269,8 @@ def beam_search(
     are. With `beam_width=1` it is greedy decoding.
 
     Args:
-        stepper, cache, batch_size, max_length, prefix, forbid_unk, compiled:
-            as in `greedy`; `cache` is for `batch_size` rows and is repeated
+        stepper, cache, batch_size, max_length, prefix, forbid_unk, compiled,
+            pattern: as in `greedy`; `cache` is for `batch_size` rows and is repeated
             `beam_width` times here (the prefix's tokens are not scored).
         beam_width: the number of beams per row (B in the course).
         length_penalty: the exponent of the length normalization, >= 0.
@@ -285,7 +286,7 @@ def beam_search(
     width = beam_width
     prefixes = prefix_rows(prefix, batch_size)
     forbid = forbidden_ids(forbid_unk)
-    step = step_function(stepper, compiled)
+    step = step_function(stepper, compiled, pattern)
     cache = _map_cache(lambda x: ops.repeat(x, width, axis=0), cache)
     beams = [[[] for _ in range(width)] for _ in range(batch_size)]  # The prefix joins them as it is fed.
     scores = np.full((batch_size, width), -np.inf)

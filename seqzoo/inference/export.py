@@ -97,9 +97,11 @@ def _generate_function(model, task, max_length, length_penalty, forbid):
     vocabularies = task.prepare().vocabularies
     target = _Vocabulary(vocabularies["target" if topology == "encoder_decoder" else "inputs"], task.tokenizer)
     resources = [target.table]
+    pattern = None
     if topology == "encoder_decoder":
         source = _Vocabulary(vocabularies["source"], task.tokenizer)
         resources.append(source.table)
+        pattern = task.decoding_pattern()  # E.g. real ISO dates: the exported loop keeps to it too.
     if topology == "one_to_many":
         names = list(task.condition_names())
         initializer = tf.lookup.KeyValueTensorInitializer(tf.constant(names), np.arange(len(names), dtype="int64"))
@@ -129,11 +131,13 @@ def _generate_function(model, task, max_length, length_penalty, forbid):
             return tf.where(temperature > 0, sampled, greedy)
 
         def searched():
-            _, ids, sizes = beam_loop(stepper, cache, prefix, lengths, max_length, beam, length_penalty, forbid)
+            _, ids, sizes = beam_loop(
+                stepper, cache, prefix, lengths, max_length, beam, length_penalty, forbid, pattern
+            )
             return ids[:, 0], sizes[:, 0]
 
         ids, sizes = tf.cond(
-            beam > 0, searched, lambda: sampling_loop(stepper, cache, prefix, lengths, max_length, pick)
+            beam > 0, searched, lambda: sampling_loop(stepper, cache, prefix, lengths, max_length, pick, pattern)
         )
         return target.decode(ids, sizes)
 

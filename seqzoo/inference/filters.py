@@ -57,6 +57,28 @@ def filter_logits(logits, forbid, temperature=None, top_k=None, top_p=None):
     return x
 
 
+def restrict(logits, pattern, states):
+    """Logits with `-inf` at the ids a `seqzoo.tasks.patterns.TokenPattern` does not allow in each row's state.
+
+    Args:
+        logits: `(batch, vocab)` float logits.
+        pattern: the `TokenPattern`, or `None` (the logits as they are).
+        states: `(batch,)` int32, each row's state of the pattern.
+    """
+    if pattern is None:
+        return logits
+    allowed = ops.take(ops.convert_to_tensor(pattern.allowed), states, axis=0)
+    return ops.where(allowed, ops.cast(logits, "float32"), -np.inf)
+
+
+def advance(pattern, states, tokens):
+    """Each row's pattern state after its token (`(batch,)` int32 both; `pattern=None`: the states as they are)."""
+    if pattern is None:
+        return states
+    transitions = ops.convert_to_tensor(pattern.transitions.reshape(-1))
+    return ops.take(transitions, states * pattern.transitions.shape[1] + ops.cast(tokens, "int32"), axis=0)
+
+
 def _scatter_true(indices, vocab):
     """`(batch, k)` ids -> `(batch, vocab)` booleans, True at those ids."""
     return ops.any(ops.equal(ops.expand_dims(indices, -1), ops.arange(vocab, dtype=indices.dtype)), axis=1)

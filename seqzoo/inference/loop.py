@@ -26,9 +26,11 @@ from keras import backend
 from keras import ops
 from keras import tree
 
+from seqzoo.inference.filters import advance
 from seqzoo.inference.filters import draw
 from seqzoo.inference.filters import filter_logits
 from seqzoo.inference.filters import log_softmax
+from seqzoo.inference.filters import restrict
 from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
 from seqzoo.inference.settings import check_settings
 from seqzoo.inference.settings import forbidden_ids
@@ -45,7 +47,7 @@ def _prefix_column(prefix, t):
     return ops.take(prefix, ops.minimum(t, width - 1), axis=1)
 
 
-def sampling_loop(stepper, cache, prefix, prefix_lengths, max_length, pick):
+def sampling_loop(stepper, cache, prefix, prefix_lengths, max_length, pick, pattern=None):
     """Feeds BOS, then the prefix (forced), then `pick(logits, t)` until EOS or `max_length` new tokens.
 
     Args:
@@ -55,6 +57,8 @@ def sampling_loop(stepper, cache, prefix, prefix_lengths, max_length, pick):
         prefix_lengths: `(batch,)` int32, each row's prefix length.
         max_length: a Python int, the most new tokens per row.
         pick: `(logits, t) -> (batch,)` int32 ids.
+        pattern: optional `seqzoo.tasks.patterns.TokenPattern` that every
+            sequence keeps to (the ids it does not allow get `-inf`).
 
     Returns:
         `(ids, lengths)`: `(batch, P + max_length)` int32 ids (the prefix, then
@@ -70,24 +74,27 @@ def sampling_loop(stepper, cache, prefix, prefix_lengths, max_length, pick):
         output,
         ops.zeros((batch,), "bool"),
         ops.zeros((batch,), "int32"),
+        ops.zeros((batch,), "int32"),  # Each row's state of the pattern.
     )
 
-    def condition(t, tokens, states, output, finished, new):
+    def condition(t, tokens, states, output, finished, new, followed):
         return ops.logical_and(t < total, ops.logical_not(ops.all(finished)))
 
-    def body(t, tokens, states, output, finished, new):
+    def body(t, tokens, states, output, finished, new, followed):
         logits, stepped = stepper.next(tokens, {**cache, "states": states})
+        logits = restrict(logits, pattern, followed)
         forced = t < prefix_lengths
         tokens = ops.where(forced, _prefix_column(prefix, t), pick(logits, t))
+        followed = advance(pattern, followed, tokens)
         active = ops.logical_and(ops.logical_not(forced), ops.logical_not(finished))
         written = ops.logical_and(active, tokens != EOS_ID)
         keep = ops.logical_or(forced, written)
         output = ops.slice_update(output, (0, t), ops.expand_dims(ops.where(keep, tokens, 0), 1))
         new = new + ops.cast(written, "int32")
         ended = ops.logical_and(active, ops.logical_or(tokens == EOS_ID, new >= max_length))
-        return (t + 1, tokens, stepped["states"], output, ops.logical_or(finished, ended), new)
+        return (t + 1, tokens, stepped["states"], output, ops.logical_or(finished, ended), new, followed)
 
-    *_, output, _, new = ops.while_loop(condition, body, start)
+    *_, output, _, new, _ = ops.while_loop(condition, body, start)
     return output, prefix_lengths + new
 
 
@@ -121,7 +128,7 @@ def _top_k(x, k):
     return ops.concatenate(values, axis=1), ops.concatenate(indices, axis=1)
 
 
-def beam_loop(stepper, cache, prefix, prefix_lengths, max_length, width, length_penalty, forbid):
+def beam_loop(stepper, cache, prefix, prefix_lengths, max_length, width, length_penalty, forbid, pattern=None):
     """Beam search over `width` beams per row, the reference algorithm of `seqzoo.inference.decoding.beam_search`.
 
     Args:
@@ -131,6 +138,7 @@ def beam_loop(stepper, cache, prefix, prefix_lengths, max_length, width, length_
             also a scalar tensor).
         length_penalty: the exponent of the length normalization.
         forbid: ids never allowed.
+        pattern: as in `sampling_loop`, followed by every beam.
 
     Returns:
         `(scores, ids, lengths)`: each row's finished hypotheses, best first,
@@ -161,13 +169,15 @@ def beam_loop(stepper, cache, prefix, prefix_lengths, max_length, width, length_
         ops.zeros((batch, width), "int32"),  # finished: lengths
         ops.zeros((batch, width), "int32"),  # finished: the slot of their last token
         ops.zeros((batch,), "bool"),
+        ops.zeros((batch * width,), "int32"),  # Each beam's state of the pattern.
     )
 
-    def condition(t, tokens, states, scores, history, parents, final, final_lengths, final_slots, done):
+    def condition(t, tokens, states, scores, history, parents, final, final_lengths, final_slots, done, followed):
         return ops.logical_and(t < total, ops.logical_not(ops.all(done)))
 
-    def body(t, tokens, states, scores, history, parents, final, final_lengths, final_slots, done):
+    def body(t, tokens, states, scores, history, parents, final, final_lengths, final_slots, done, followed):
         logits, stepped = stepper.next(tokens, {**cache, "states": states})
+        logits = restrict(logits, pattern, followed)
         vocab = logits.shape[-1]
         log_p = ops.reshape(log_softmax(filter_logits(logits, forbid)), (batch, width, vocab))
         forced = t < prefix_lengths
@@ -210,11 +220,12 @@ def beam_loop(stepper, cache, prefix, prefix_lengths, max_length, width, length_
         scores = ops.where(row, new_scores, scores)
         flat = ops.reshape(new_source + ops.arange(batch, dtype="int32")[:, None] * width, (-1,))
         states = tree.map_structure(lambda x: ops.take(x, flat, axis=0), stepped["states"])
+        followed = advance(pattern, ops.take(followed, flat, axis=0), ops.reshape(next_tokens, (-1,)))
         done = ops.logical_or(done, done_now)
-        loop_vars = (next_tokens, states, scores, history, parents, final, final_lengths, final_slots, done)
+        loop_vars = (next_tokens, states, scores, history, parents, final, final_lengths, final_slots, done, followed)
         return (t + 1, ops.reshape(loop_vars[0], (-1,)), *loop_vars[1:])
 
-    *_, history, parents, final, final_lengths, final_slots, _ = ops.while_loop(condition, body, start)
+    *_, history, parents, final, final_lengths, final_slots, _, _ = ops.while_loop(condition, body, start)
 
     def trace_back(i, carry):
         ids, slot = carry
@@ -270,7 +281,7 @@ def _lists(ids, lengths):
     return [ids[row, : lengths[row]].tolist() for row in range(len(lengths))]
 
 
-def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False):
+def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False, pattern=None):
     """Greedy decoding in one compiled call; the same ids as `seqzoo.inference.decoding.greedy`.
 
     Args:
@@ -280,6 +291,8 @@ def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False
         max_length: the most tokens to generate per sequence (after the prefix).
         prefix: optional ids fed after BOS, one list for all rows or one per row.
         forbid_unk: whether UNK (id 1) is never picked; padding and BOS never are.
+        pattern: optional `seqzoo.tasks.patterns.TokenPattern` that every
+            sequence keeps to (a task's `decoding_pattern()`).
 
     Returns:
         One list of ids per sequence: the prefix and the generated tokens,
@@ -289,9 +302,10 @@ def greedy(stepper, cache, batch_size, max_length, prefix=None, forbid_unk=False
     forbid = forbidden_ids(forbid_unk)
 
     def run(cache, ids, lengths):
-        return sampling_loop(stepper, cache, ids, lengths, max_length, greedy_pick(forbid))
+        return sampling_loop(stepper, cache, ids, lengths, max_length, greedy_pick(forbid), pattern)
 
-    return _lists(*compile_loop(stepper, ("greedy", max_length, forbid), run)(cache, ids, lengths))
+    key = ("greedy", max_length, forbid, getattr(pattern, "name", None))
+    return _lists(*compile_loop(stepper, key, run)(cache, ids, lengths))
 
 
 def sample(
@@ -305,11 +319,12 @@ def sample(
     seed=None,
     prefix=None,
     forbid_unk=False,
+    pattern=None,
 ):
     """Sampling (temperature, top-k, top-p) in one compiled call, with in-graph seeded draws.
 
     Args:
-        stepper, cache, batch_size, max_length, prefix, forbid_unk: as in `greedy`.
+        stepper, cache, batch_size, max_length, prefix, forbid_unk, pattern: as in `greedy`.
         temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
         top_k: draw only among the `k` most likely tokens.
         top_p: draw only from the nucleus: the fewest most likely tokens
@@ -328,9 +343,9 @@ def sample(
 
     def run(cache, ids, lengths, temperature, seed):
         pick = sampling_pick(forbid, temperature, top_k, top_p, seed)
-        return sampling_loop(stepper, cache, ids, lengths, max_length, pick)
+        return sampling_loop(stepper, cache, ids, lengths, max_length, pick, pattern)
 
-    function = compile_loop(stepper, ("sample", max_length, top_k, top_p, forbid), run)
+    function = compile_loop(stepper, ("sample", max_length, top_k, top_p, forbid, getattr(pattern, "name", None)), run)
     temperature, seed = ops.convert_to_tensor(temperature, "float32"), ops.convert_to_tensor(seed, "int32")
     return _lists(*function(cache, ids, lengths, temperature, seed))
 
@@ -345,11 +360,12 @@ def beam_search(
     prefix=None,
     forbid_unk=False,
     return_all=False,
+    pattern=None,
 ):
     """Beam search in one compiled call; the same hypotheses as `seqzoo.inference.decoding.beam_search`.
 
     Args:
-        stepper, cache, batch_size, max_length, prefix, forbid_unk: as in
+        stepper, cache, batch_size, max_length, prefix, forbid_unk, pattern: as in
             `greedy`; `cache` is for `batch_size` rows (repeated
             `beam_width` times inside).
         beam_width: the number of beams per row.
@@ -366,9 +382,9 @@ def beam_search(
     forbid = forbidden_ids(forbid_unk)
 
     def run(cache, ids, lengths):
-        return beam_loop(stepper, cache, ids, lengths, max_length, beam_width, length_penalty, forbid)
+        return beam_loop(stepper, cache, ids, lengths, max_length, beam_width, length_penalty, forbid, pattern)
 
-    key = ("beam", max_length, beam_width, float(length_penalty), forbid)
+    key = ("beam", max_length, beam_width, float(length_penalty), forbid, getattr(pattern, "name", None))
     scores, hypotheses, sizes = (ops.convert_to_numpy(x) for x in compile_loop(stepper, key, run)(cache, ids, lengths))
     results = [
         [

@@ -7,6 +7,7 @@ TensorFlow loads; `factory.load_task` makes the task.
 import os
 
 from seqzoo.errors import unknown_name_error
+from seqzoo.tasks.locales import LOCALES
 
 # Each task class's topology (the class's own `topology`; a test keeps them equal).
 TOPOLOGIES = {
@@ -57,6 +58,10 @@ TASKS = {
             target_feature="iso",
             context_feature="locale",
             tokenizer="chars",
+            contexts=LOCALES,
+            default_context="en_US",  # All-numeric dates as in the US ("12/31/99") unless a context says otherwise.
+            lowercase=True,
+            target_pattern="iso_date",
         ),
     ),
     "chorales": (

@@ -43,6 +43,7 @@ class Task:
         self.max_length = max_length
         self.vocabularies = {}
         self._examples = {}
+        self._batch_counts = {}
 
     # -- data ---------------------------------------------------------------
 
@@ -121,6 +122,19 @@ class Task:
         data = bucketed_batches(data, self.sequence_length, batch_size, fill_rows=shuffle)
         return data.prefetch(tf.data.AUTOTUNE)
 
+    def sized_batches(self, split, batch_size=32, shuffle=False, seed=0):
+        """`batches`, with their number known to Keras, so an epoch ends by count, not by running out of data.
+
+        Bucketing hides the number of batches from `tf.data`; it is counted
+        once per split and batch size, on the unshuffled batches (the order
+        does not change it: each bucket ends with its own partial batch).
+        """
+        key = (split, batch_size)
+        if key not in self._batch_counts:
+            self._batch_counts[key] = int(self.batches(split, batch_size).reduce(0, lambda count, _: count + 1))
+        batches = self.batches(split, batch_size, shuffle, seed)
+        return batches.apply(tf.data.experimental.assert_cardinality(self._batch_counts[key]))
+
     @staticmethod
     def sequence_length(x, y):
         """The length that batches are bucketed by: the longest sequence in `x`."""
@@ -140,7 +154,7 @@ class Task:
 
     def evaluate(self, model, split="test", batch_size=64):
         """The task's metrics on a split, as a dict of floats."""
-        values = model.evaluate(self.batches(split, batch_size), verbose=0, return_dict=True)
+        values = model.evaluate(self.sized_batches(split, batch_size), verbose=0, return_dict=True)
         return {key: float(value) for key, value in values.items()}
 
     def predictions(self, model, split="test", batch_size=64):
@@ -171,4 +185,5 @@ class Task:
         """Uses `vocabularies` (`{name: Vocabulary}`) instead of building them from the data."""
         self.vocabularies = dict(vocabularies)
         self._examples = {}
+        self._batch_counts = {}
         return self

@@ -151,7 +151,10 @@ def generate(
         context: for an encoder-decoder whose task reads a context before
             the source (the dates task: the locale, e.g. `"en_US"`), the
             context, written before each source with a space; or write it
-            into the source yourself (`"en_US 3 may 1999"`).
+            into the source yourself (`"en_US 3 may 1999"`). By default the
+            task's own (dates: `en_US`). Sources are normalized as the task's
+            data (dates: lowercased); decoding keeps to the task's target
+            pattern (dates: real ISO dates).
         greedy: whether to decode greedily.
         length_penalty: beam search's length-normalization exponent.
         forbid_unk: whether UNK is never generated (padding and BOS never are).
@@ -201,9 +204,12 @@ def generate(
     fast = compiled and keras.backend.backend() in COMPILED_BACKENDS
     decoders = loop if fast else decoding
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    # A translator's targets may follow a pattern (ISO dates), which every decoder keeps to.
+    pattern = trained.task.decoding_pattern() if trained.topology == "encoder_decoder" and trained.task else None
 
     def run(cache, rows, prefixes):
-        options = {"prefix": prefixes, "forbid_unk": forbid_unk, **({} if fast else {"compiled": compiled})}
+        options = {"prefix": prefixes, "forbid_unk": forbid_unk, "pattern": pattern}
+        options.update({} if fast else {"compiled": compiled})
         if strategy == "beam":
             found = decoders.beam_search(
                 stepper, cache, rows, max_length, beam, length_penalty, return_all=True, **options
@@ -232,8 +238,8 @@ def _translation_cases(trained, source, prefix, context, condition):
     if not texts:
         raise ValueError(f"{trained.where} translates: give the source text(s) to translate (source= or prefix=).")
     labels = [{"source": text, **({} if context is None else {"context": context})} for text in texts]
-    if context is not None and vocabulary:
-        texts = [f"{context} {text}" for text in texts]
+    if vocabulary:  # Normalized as the task's data, after its context (or the task's default one).
+        texts = [trained.task.source_input(text, context) for text in texts]
     sources = [
         encode_text(text, vocabulary, trained.tokenizer, "source") if vocabulary else [int(token) for token in text]
         for text in texts

@@ -40,13 +40,14 @@ from seqzoo.training.transfer import transfer_weights
 
 
 def train(
-    model_or_name,
-    task,
+    model_or_name=None,
+    task=None,
     epochs=EPOCHS,
     batch_size=BATCH_SIZE,
     out=None,
     from_run=None,
     freeze_backbone=False,
+    partial=False,
     patience=PATIENCE,
     seed=SEED,
     tensorboard=False,
@@ -71,15 +72,20 @@ def train(
 
     Args:
         model_or_name: a name from `seqzoo.list_models()`, a YAML file's
-            path, a config dict, or a model built by seqzoo.
+            path, a config dict, or a model built by seqzoo. With
+            `from_run`, `None` (or the run's own model name) builds the
+            run's own resolved config (its `config.json`), overrides applied.
         task: a task name from `seqzoo.list_tasks()` (`tfds:NAME`, ...) or a `Task`.
         epochs: the most epochs, >= 1.
         batch_size: examples per batch, >= 1.
         out: the run folder (default `runs/<model>-<task>-<time>`).
         from_run: fine-tune: the model starts from this finished run's (or
-            `preset:NAME`'s) weights wherever a layer's name and shapes fit (the copied and
-            skipped layers are printed and recorded); no fitting layer is an error.
+            `preset:NAME`'s) weights, layer by layer (same name and weight
+            shapes; what was copied is printed and recorded). A layer that
+            does not carry over is an error naming it, unless `partial`.
         freeze_backbone: with `from_run`, keep the recurrent layers fixed.
+        partial: with `from_run`, copy the layers that fit and start the
+            others afresh (e.g. another cell, or a new head for a new task).
         patience: epochs without a better validation loss before stopping
             (counted across an interruption).
         seed: seeds Keras, NumPy and Python (`keras.utils.set_random_seed`)
@@ -102,9 +108,14 @@ def train(
 
     >>> run = seqzoo.train("gru_bi", "japanese_vowels", epochs=30, out="runs/jv")
     >>> seqzoo.evaluate(run)["accuracy"]
-    0.97...
+    0.965...
+    >>> tuned = seqzoo.train(task="names", from_run="preset:names", epochs=1)  # the preset's own model
     """
-    check_training_arguments(epochs, batch_size, patience, seed, data_dir, from_run, freeze_backbone)
+    check_training_arguments(epochs, batch_size, patience, seed, data_dir, from_run, freeze_backbone, partial)
+    if model_or_name is None and from_run is None:
+        raise ValueError("Received no model and no from_run; name a model, or give from_run= to fine-tune a run.")
+    if task is None:
+        raise ValueError("Received task=None; give a task name from seqzoo.list_tasks() (tfds:NAME, ...) or a Task.")
     if isinstance(model_or_name, keras.Model) and overrides:
         raise ValueError(
             f"Received overrides {sorted(overrides)} with a built model; overrides apply to a named model."
@@ -115,6 +126,8 @@ def train(
             f"(data_dir={task.data_dir!r}); give the task's name instead."
         )
     source = open_run(from_run) if from_run is not None else None
+    if model_or_name is None:
+        model_or_name = source.record["model"]
     label = model_label(model_or_name)
     run = RunFolder(out or _default_out(label, task))
     run.check_can_start()
@@ -141,17 +154,18 @@ def train(
                 "seed": seed,
                 "from_run": _source_reference(from_run),
                 "freeze_backbone": freeze_backbone,
+                **({"partial": True} if partial else {}),
             }
             keras.utils.set_random_seed(seed)
             if record is None:
                 with distribute.scope(strategy):
-                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, overrides)
+                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, partial, overrides)
                 if strategy is not None and model is model_or_name:
                     model = distribute.rebuild_in_scope(model, strategy)
                 work.start({**wanted, **_provenance(task, transfer)}, model.seqzoo_config, task.vocabularies)
             else:
                 task.load_vocabularies(run.path)
-                _check_same_run(run, wanted, model_or_name, task, overrides)
+                _check_same_run(run, wanted, model_or_name, task, source, overrides)
                 model = model_or_name if isinstance(model_or_name, keras.Model) else None
             if work.stage in ("created", "training"):
                 _fit(work, model, model_or_name, task, source, wanted, callbacks, verbose, strategy, tensorboard)
@@ -203,7 +217,14 @@ def _provenance(task, transfer):
     return {"versions": versions, **({"transferred": transfer.as_record()} if transfer else {})}
 
 
-def _new_model(model_or_name, task, source, freeze_backbone, overrides):
+def _config(model_or_name, task, source, overrides):
+    """The resolved config a new run builds: a fine-tuned run's own when the model is the run's own."""
+    if source is not None and model_label(model_or_name) == source.record["model"]:
+        return get_config(source.config, task, **overrides)
+    return get_config(model_or_name, task, **overrides)
+
+
+def _new_model(model_or_name, task, source, freeze_backbone, partial, overrides):
     """The model a new run trains: built (or given), then fine-tuned from `source` if any."""
     if isinstance(model_or_name, keras.Model):
         if getattr(model_or_name, "seqzoo_config", None) is None:
@@ -214,10 +235,10 @@ def _new_model(model_or_name, task, source, freeze_backbone, overrides):
     else:
         if source is not None:
             _reuse_input_vocabulary(source, task)
-        model = build_from_config(get_config(model_or_name, task, **overrides), name=model_name(model_or_name))
+        model = build_from_config(_config(model_or_name, task, source, overrides), name=model_name(model_or_name))
     transfer = None
     if source is not None:
-        transfer = transfer_weights(source.load_model(), model, source.path)
+        transfer = transfer_weights(source.load_model(), model, source.path, partial)
         print(transfer.summary(), file=sys.stderr)
         if freeze_backbone:
             freeze(model)
@@ -232,11 +253,11 @@ def _reuse_input_vocabulary(source, task):
         task.use_vocabularies({**task.vocabularies, "inputs": vocabulary})
 
 
-def _check_same_run(run, wanted, model_or_name, task, overrides):
+def _check_same_run(run, wanted, model_or_name, task, source, overrides):
     """Refuses to resume `run` with other arguments or another model than it was started with."""
     differences = run.differences(wanted)
     if not differences and not isinstance(model_or_name, keras.Model):
-        config = get_config(model_or_name, task, **overrides)
+        config = _config(model_or_name, task, source, overrides)
         if config != run.config:
             differences.append(f"config: the model {wanted['model']!r} resolves to another config than config.json")
     elif not differences and model_or_name.seqzoo_config != run.config:
@@ -259,7 +280,9 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
     if model is None:  # Resuming: rebuild exactly what was being trained.
         with distribute.scope(strategy):
             if epoch == 0 and source is not None:  # Nothing backed up yet: fine-tune afresh.
-                model, _ = _new_model(model_or_name, task, source, record["freeze_backbone"], record["overrides"])
+                model, _ = _new_model(
+                    model_or_name, task, source, record["freeze_backbone"], record.get("partial"), record["overrides"]
+                )
             else:
                 model = build_from_config(run.config, name=model_name(model_or_name))
                 if record["freeze_backbone"]:
@@ -269,9 +292,9 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
         run.write_history(rows)
     run.set_stage("training")
     train_batches = distribute.shard_by_data(
-        task.batches("train", record["batch_size"], True, record["seed"]), strategy
+        task.sized_batches("train", record["batch_size"], True, record["seed"]), strategy
     )
-    validation = distribute.shard_by_data(task.batches("validation", record["batch_size"]), strategy)
+    validation = distribute.shard_by_data(task.sized_batches("validation", record["batch_size"]), strategy)
     with distribute.scope(strategy):
         epoch = RunBackup.restore(run, model) if epoch else epoch
         if not model.optimizer.built:  # Built before fit, as the backup restores into it.

@@ -20,7 +20,7 @@ def check_data_dir(data_dir):
         raise ValueError(f"Received data_dir={data_dir!r}, which is a file; give a folder (it is created if missing).")
 
 
-def check_training_arguments(epochs, batch_size, patience, seed, data_dir, from_run, freeze_backbone):
+def check_training_arguments(epochs, batch_size, patience, seed, data_dir, from_run, freeze_backbone, partial=False):
     """Every check that needs no data and no model, in the order a user reads the arguments."""
     check_count("epochs", epochs)
     check_count("batch_size", batch_size)
@@ -29,3 +29,5 @@ def check_training_arguments(epochs, batch_size, patience, seed, data_dir, from_
     check_data_dir(data_dir)
     if freeze_backbone and from_run is None:
         raise ValueError("Received freeze_backbone=True without from_run; it keeps a run's backbone fixed.")
+    if partial and from_run is None:
+        raise ValueError("Received partial=True without from_run; it lets a fine-tuning copy only the layers that fit.")

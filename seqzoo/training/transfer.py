@@ -14,33 +14,54 @@ class Transfer:
     source: str
     copied: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)  # layer name -> reason
+    unused: list = field(default_factory=list)  # the run's layers with weights that the new model lacks
 
     def as_record(self):
-        return {"from_run": self.source, "copied": self.copied, "skipped": self.skipped}
+        record = {"from_run": self.source, "copied": self.copied, "skipped": self.skipped}
+        return {**record, "unused": self.unused} if self.unused else record
+
+    def not_copied(self):
+        """Every weight that does not carry over, one phrase per layer (empty: the whole model is copied)."""
+        return [f"{name} ({reason})" for name, reason in self.skipped.items()] + [
+            f"{name} (in the run, not in the new model)" for name in self.unused
+        ]
 
     def summary(self):
         """One line per fact, for the user: what was copied, what was not and why."""
         lines = [f"Copied from {self.source}: {', '.join(self.copied)}."]
-        lines += [f"Not copied: {name} ({reason})." for name, reason in self.skipped.items()]
+        lines += [f"Not copied: {phrase}." for phrase in self.not_copied()]
         return "\n".join(lines)
 
 
-def transfer_weights(source, model, source_name="the run"):
-    """Copies `source`'s weights into every layer of `model` with the same name and weight shapes.
+def transfer_weights(source, model, source_name="the run", partial=False):
+    """Copies `source`'s weights into `model`, layer by layer (same name, same weight shapes).
+
+    Every layer with weights must carry over, both ways, unless `partial`:
+    then the layers that fit are copied and the others start afresh.
 
     Args:
         source: the trained Keras model.
         model: the new model (built).
         source_name: what to call the source in messages, e.g. its folder.
+        partial: whether a partial start is wanted (layers that do not fit
+            keep their new weights) rather than an error.
 
     Returns:
         A `Transfer`.
 
     Raises:
-        ValueError: when no layer of `model` fits, so nothing would be fine-tuned.
+        ValueError: when no layer of `model` fits, so nothing would be
+            fine-tuned; without `partial`, when any layer does not fit.
+
+    Example:
+
+    >>> transfer_weights(run.load_model(), seqzoo.build(run.config)).copied
+    ['inputs_embedding', 'backbone', 'head']
     """
     transfer = Transfer(source_name)
     own = {layer.name: layer for layer in source.layers}
+    names = {layer.name for layer in model.layers}
+    transfer.unused = [layer.name for layer in source.layers if layer.weights and layer.name not in names]
     for layer in model.layers:
         new = layer.get_weights()
         if not new:
@@ -60,6 +81,12 @@ def transfer_weights(source, model, source_name="the run"):
         raise ValueError(
             f"No layer of the new model fits {source_name}'s weights ({reasons}); fine-tuning needs at least "
             "one layer of the same name and shapes (e.g. the same backbone cell, units and depth)."
+        )
+    if not partial and transfer.not_copied():
+        raise ValueError(
+            f"Not every layer of {source_name} carries over to the new model: {'; '.join(transfer.not_copied())}. "
+            "Fine-tune the run's own model (give no model, or its model name, without overrides that change "
+            "shapes), or pass partial=True (--partial) to start those layers afresh."
         )
     return transfer
 

@@ -116,8 +116,8 @@ class HyperModel(keras_tuner.HyperModel):
         callbacks = [keras.callbacks.TerminateOnNaN(), *kwargs.pop("callbacks", [])]
         kwargs.setdefault("shuffle", False)  # The task's batches are shuffled already: Keras would warn it ignores it.
         return model.fit(
-            self.task.batches("train", self.batch_size, shuffle=True),
-            validation_data=self.task.batches("validation", self.batch_size),
+            self.task.sized_batches("train", self.batch_size, shuffle=True),
+            validation_data=self.task.sized_batches("validation", self.batch_size),
             callbacks=callbacks,
             **kwargs,
         )

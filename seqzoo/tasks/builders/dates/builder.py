@@ -9,8 +9,8 @@ from seqzoo.tasks.builders.sources import package_versions
 from seqzoo.tasks.builders.sources import require
 from seqzoo.tasks.builders.splits import SPLITS
 from seqzoo.tasks.builders.splits import hash_split
+from seqzoo.tasks.locales import LOCALES
 
-LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL")
 # CLDR's four standard lengths, then custom patterns after the course's exercise.
 PATTERNS = (
     "short",
