@@ -201,11 +201,14 @@ def test_dates_become_iso(dates_run, capsys):
     assert code == 0 and len(candidates) == 3 and len(set(candidates)) == 3
 
 
-def test_uppercase_source_error_suggests_lowercase(dates_run, capsys):
-    code, _, err = generate(capsys, dates_run, "en_US 3 May 1999")
-    assert code == 2 and len(err) == 1 and "'M'" in err[0] and "'en_US 3 may 1999'" not in err[0]
-    code, _, err = generate(capsys, dates_run, "3 May 1999")
-    assert code == 2 and "Lowercased, it is all known: '3 may 1999'" in err[0]
+def test_a_source_in_any_letter_case_is_read_as_the_data(dates_run, capsys):
+    """The dates task lowercases its data, so a user's source is lowercased too (its locale kept as written)."""
+    code, lower, _ = generate(capsys, dates_run, "en_US 3 may 1999", "3 may 1999")
+    assert code == 0 and lower[0] == lower[1]  # en_US is the task's default context.
+    code, mixed, _ = generate(capsys, dates_run, "en_US 3 MAY  1999", "3 May 1999")
+    assert code == 0 and mixed == lower
+    code, _, err = generate(capsys, dates_run, "3 may 1999 \N{SNOWMAN}")
+    assert code == 2 and len(err) == 1 and "'\N{SNOWMAN}'" in err[0]
 
 
 # -- melodies ----------------------------------------------------------------------------------
