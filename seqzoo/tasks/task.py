@@ -8,6 +8,7 @@ import tensorflow as tf
 from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
+from seqzoo.tasks.shuffling import shuffle_each_epoch
 from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import Vocabulary
 
@@ -97,17 +98,21 @@ class Task:
             self._examples[split] = self.raw(split).map(self.to_example, num_parallel_calls=tf.data.AUTOTUNE).cache()
         return self._examples[split]
 
-    def batches(self, split, batch_size=32, shuffle=False, seed=0):
+    def batches(self, split, batch_size=32, shuffle=False, seed=0, first_epoch=0):
         """Batches of a split, padded with 0 and bucketed by length.
 
         Args:
             split: `"train"`, `"validation"` or `"test"`.
             batch_size: examples per batch.
-            shuffle: whether to shuffle (each epoch, from `seed`).
+            shuffle: whether to shuffle: each pass is the next epoch, in an
+                order that depends only on `seed` and the epoch's number
+                (see `seqzoo.tasks.shuffling`).
+            seed: the shuffle's seed.
+            first_epoch: the number of the epoch the first pass is (a resumed run's).
         """
         data = self.examples(split)
         if shuffle:
-            data = data.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+            data = shuffle_each_epoch(data, seed, first_epoch)
         data = data.bucket_by_sequence_length(
             self.sequence_length,
             bucket_boundaries=list(BUCKET_BOUNDARIES),

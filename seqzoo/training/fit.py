@@ -82,8 +82,10 @@ def train(
         freeze_backbone: with `from_run`, keep the recurrent layers fixed.
         patience: epochs without a better validation loss before stopping
             (counted across an interruption).
-        seed: seeds Keras, NumPy and Python (`keras.utils.set_random_seed`)
-            and the shuffling, so the same call gives the same run on a CPU.
+        seed: seeds Keras, NumPy and Python (`keras.utils.set_random_seed`,
+            once the data is prepared) and the shuffling (epoch k's order
+            from the seed and k), so the same call gives the same run on a
+            CPU, resumed or not.
         tensorboard: whether to write TensorBoard logs to `<out>/logs`.
         data_dir: the TFDS data folder (by default TFDS's, or a resumed run's own).
         task_options: the task's options (`seqzoo.load_task(task, **task_options)`).
@@ -142,10 +144,9 @@ def train(
                 "from_run": _source_reference(from_run),
                 "freeze_backbone": freeze_backbone,
             }
-            keras.utils.set_random_seed(seed)
             if record is None:
                 with distribute.scope(strategy):
-                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, overrides)
+                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, overrides, seed)
                 if strategy is not None and model is model_or_name:
                     model = distribute.rebuild_in_scope(model, strategy)
                 work.start({**wanted, **_provenance(task, transfer)}, model.seqzoo_config, task.vocabularies)
@@ -203,7 +204,17 @@ def _provenance(task, transfer):
     return {"versions": versions, **({"transferred": transfer.as_record()} if transfer else {})}
 
 
-def _new_model(model_or_name, task, source, freeze_backbone, overrides):
+def _build(config, model_or_name, seed):
+    """The run's model, its initial weights and random states from `seed` alone.
+
+    The seed is set here, after the data is prepared: building a dataset may
+    draw from the global generators, and must not change the model.
+    """
+    keras.utils.set_random_seed(seed)
+    return build_from_config(config, name=model_name(model_or_name))
+
+
+def _new_model(model_or_name, task, source, freeze_backbone, overrides, seed):
     """The model a new run trains: built (or given), then fine-tuned from `source` if any."""
     if isinstance(model_or_name, keras.Model):
         if getattr(model_or_name, "seqzoo_config", None) is None:
@@ -214,7 +225,7 @@ def _new_model(model_or_name, task, source, freeze_backbone, overrides):
     else:
         if source is not None:
             _reuse_input_vocabulary(source, task)
-        model = build_from_config(get_config(model_or_name, task, **overrides), name=model_name(model_or_name))
+        model = _build(get_config(model_or_name, task, **overrides), model_or_name, seed)
     transfer = None
     if source is not None:
         transfer = transfer_weights(source.load_model(), model, source.path)
@@ -259,9 +270,11 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
     if model is None:  # Resuming: rebuild exactly what was being trained.
         with distribute.scope(strategy):
             if epoch == 0 and source is not None:  # Nothing backed up yet: fine-tune afresh.
-                model, _ = _new_model(model_or_name, task, source, record["freeze_backbone"], record["overrides"])
+                model, _ = _new_model(
+                    model_or_name, task, source, record["freeze_backbone"], record["overrides"], record["seed"]
+                )
             else:
-                model = build_from_config(run.config, name=model_name(model_or_name))
+                model = _build(run.config, model_or_name, record["seed"])
                 if record["freeze_backbone"]:
                     freeze(model)
                     compile_model(model, run.config)
@@ -269,7 +282,7 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
         run.write_history(rows)
     run.set_stage("training")
     train_batches = distribute.shard_by_data(
-        task.batches("train", record["batch_size"], True, record["seed"]), strategy
+        task.batches("train", record["batch_size"], True, record["seed"], first_epoch=epoch), strategy
     )
     validation = distribute.shard_by_data(task.batches("validation", record["batch_size"]), strategy)
     with distribute.scope(strategy):
