@@ -26,6 +26,7 @@ from seqzoo.errors import unknown_name_error
 from seqzoo.inference import decoding
 from seqzoo.inference import loop
 from seqzoo.inference.decoding import stepper_for
+from seqzoo.inference.export import check_out
 from seqzoo.inference.export import export
 from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
 from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
@@ -90,7 +91,7 @@ def load_run(folder, task=None, data_dir=None, generative=True):
     return model, task, where
 
 
-def export_run(folder, out, task=None, data_dir=None, **options):
+def export_run(folder, out, task=None, data_dir=None, overwrite=False, **options):
     """`seqzoo export RUN --out DIR`: a finished run's model as a SavedModel that serves strings.
 
     Args:
@@ -98,6 +99,8 @@ def export_run(folder, out, task=None, data_dir=None, **options):
         out: the SavedModel folder to write.
         task: the task (name or `Task`) when it cannot be recreated from the run.
         data_dir: the TFDS data folder (for class and condition names).
+        overwrite: whether to replace a SavedModel already in `out`
+            (checked before the run is loaded).
         **options: those of `seqzoo.inference.export.export` (`max_length`,
             `length_penalty`, `forbid_unk`).
 
@@ -109,8 +112,9 @@ def export_run(folder, out, task=None, data_dir=None, **options):
     >>> export_run("runs/names", "exported/names")
     ['serve', 'generate']
     """
+    check_out(out, overwrite)
     model, task, _ = load_run(folder, task, data_dir, generative=False)
-    return export(model, task, out, **options)
+    return export(model, task, out, overwrite=overwrite, **options)
 
 
 def _from_run(folder, task, data_dir):
