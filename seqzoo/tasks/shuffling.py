@@ -45,4 +45,5 @@ def shuffle_each_epoch(data, seed, first_epoch=0, buffer_size=BUFFER):
         tf.random.set_seed(seed % _MAX_GRAPH_SEED + 1)
         return data.shuffle(buffer_size, seed=number, reshuffle_each_iteration=False)
 
-    return tf.data.Dataset.from_tensors(0).map(lambda _: epoch.assign_add(1) - 1).flat_map(one_epoch)
+    epochs = tf.data.Dataset.from_tensors(0).map(lambda _: epoch.assign_add(1) - 1).flat_map(one_epoch)
+    return epochs.with_options(data.options())  # A new pipeline's own options are the defaults: keep `data`'s.
