@@ -144,6 +144,7 @@ def train(
                 "from_run": _source_reference(from_run),
                 "freeze_backbone": freeze_backbone,
             }
+            keras.utils.set_random_seed(seed)  # For a given model rebuilt in a strategy's scope; `_build` seeds again.
             if record is None:
                 with distribute.scope(strategy):
                     model, transfer = _new_model(model_or_name, task, source, freeze_backbone, overrides, seed)
