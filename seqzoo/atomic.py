@@ -36,9 +36,24 @@ def is_temporary(name):
     return name.startswith(".") and TEMPORARY_MARK in name
 
 
+def _check_folder_exists(path):
+    """Raises a `FileNotFoundError` naming `path` (not its temporary file) when its folder is missing."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Cannot write {os.fspath(path)!r}: the folder {folder!r} does not exist.")
+
+
+def check_can_write(path):
+    """Raises an error naming `path` unless a file can be written there (its folder exists, it is no folder)."""
+    _check_folder_exists(path)
+    if os.path.isdir(path):
+        raise ValueError(f"Cannot write {os.fspath(path)!r}: it is a folder; give the path of a file.")
+
+
 @contextmanager
 def replacing(path):
     """Yields a temporary path to write; on success it replaces `path`, on failure it is removed."""
+    check_can_write(path)
     temporary = temporary_path(path)
     try:
         yield temporary
@@ -46,6 +61,30 @@ def replacing(path):
     finally:
         if os.path.lexists(temporary):
             os.remove(temporary)
+
+
+@contextmanager
+def replacing_folder(path):
+    """Yields a temporary folder path beside `path` to write; on success it takes `path`'s place.
+
+    A folder already at `path` is renamed aside, then removed once the new
+    one is in place, so nothing of it is mixed into the new folder; on
+    failure the temporary folder is removed and `path` is left as it was.
+    """
+    _check_folder_exists(path)
+    temporary = temporary_path(path)
+    try:
+        yield temporary
+        if os.path.isdir(path) and os.listdir(path):
+            old = temporary_path(path)
+            os.replace(path, old)
+            os.replace(temporary, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temporary, path)  # Over an empty folder, or none.
+    finally:
+        if os.path.lexists(temporary):
+            shutil.rmtree(temporary)
 
 
 def write_text(path, text):

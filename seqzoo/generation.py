@@ -10,6 +10,7 @@ Example:
 ['Mara', 'Marlene', 'Madie']
 """
 
+from seqzoo.inference.export import check_out
 from seqzoo.trained import generation
 from seqzoo.trained.generation import COMPILED_BACKENDS
 from seqzoo.trained.run import as_trained
@@ -18,7 +19,7 @@ from seqzoo.trained.run import load
 __all__ = ["COMPILED_BACKENDS", "export_run", "generate"]
 
 
-def export_run(folder, out, task=None, data_dir=None, **options):
+def export_run(folder, out, task=None, data_dir=None, overwrite=False, **options):
     """`seqzoo export RUN --out DIR`: a finished run's model as a SavedModel that serves strings.
 
     Args:
@@ -26,6 +27,8 @@ def export_run(folder, out, task=None, data_dir=None, **options):
         out: the SavedModel folder to write.
         task: the task (name or `Task`) when it cannot be recreated from the run.
         data_dir: the TFDS data folder (for class and condition names).
+        overwrite: whether to replace a SavedModel already in `out`
+            (checked before the run is loaded).
         **options: those of `seqzoo.inference.export.export` (`max_length`,
             `length_penalty`, `forbid_unk`).
 
@@ -37,7 +40,8 @@ def export_run(folder, out, task=None, data_dir=None, **options):
     >>> export_run("runs/names", "exported/names")
     ['serve', 'generate']
     """
-    return load(folder, task, data_dir).export(out, **options)
+    check_out(out, overwrite)
+    return load(folder, task, data_dir).export(out, overwrite=overwrite, **options)
 
 
 def generate(run_or_model, *args, task=None, data_dir=None, **settings):

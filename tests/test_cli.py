@@ -264,3 +264,35 @@ def test_help_opens_with_what_seqzoo_does(capsys):
     description = text.split("\n\n")[1]
     assert description.startswith("A zoo of recurrent sequence models for Keras 3")
     assert "argument parser" not in text
+
+
+# -- never overwrite ------------------------------------------------------------------------
+
+
+def test_export_refuses_a_file_and_a_folder_of_other_files_before_loading(capsys, tmp_path):
+    """Even with --overwrite: a folder that is not a SavedModel keeps its files, and nothing is written beside."""
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "saved_model.pb").write_text("not mine to lose")
+    (tmp_path / "folder" / "readme.md").write_text("mine")
+    cases = [
+        (["--out", str(tmp_path / "notes.txt")], "which is a file; give a folder for the SavedModel"),
+        (["--out", str(tmp_path / "folder")], "holds other files than a SavedModel (readme.md)"),
+        (["--out", str(tmp_path / "folder"), "--overwrite"], "overwrite replaces only a SavedModel"),
+    ]
+    for arguments, message in cases:
+        assert main(["export", "preset:names", *arguments]) == 2
+        assert message in one_error_line(capsys, "export")
+    assert sorted(os.listdir(tmp_path)) == ["folder", "notes.txt"]
+    assert sorted(os.listdir(tmp_path / "folder")) == ["readme.md", "saved_model.pb"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_generate_out_a_folder_or_in_a_missing_folder_is_one_line(capsys, tmp_path):
+    assert main(["generate", "preset:names", "--out", str(tmp_path)]) == 2
+    assert f"Cannot write {str(tmp_path)!r}: it is a folder" in one_error_line(capsys, "generate")
+    missing = str(tmp_path / "missing" / "names.txt")
+    assert main(["generate", "preset:names", "--out", missing]) == 2
+    line = one_error_line(capsys, "generate")
+    assert f"Cannot write {missing!r}: the folder {str(tmp_path / 'missing')!r} does not exist" in line
+    assert ".tmp" not in line and os.listdir(tmp_path) == []

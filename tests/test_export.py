@@ -8,6 +8,7 @@ it is installed, so it is blocked there).
 """
 
 import json
+import os
 import subprocess
 import sys
 import types
@@ -26,7 +27,8 @@ CHARS = list("abcdefgh")
 SOURCE = list("0123456789 -")
 MAX_LENGTH = 10
 
-LOADER = r"""
+# TensorFlow imports Keras when it is installed: a serving environment without it is made by refusing the import.
+WITHOUT_KERAS = r"""
 import importlib.abc, importlib.machinery, json, sys
 
 
@@ -43,6 +45,11 @@ class Block(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 sys.meta_path.insert(0, Block())
+"""
+
+LOADER = (
+    WITHOUT_KERAS
+    + r"""
 import tensorflow as tf
 
 calls = json.loads(sys.argv[1])
@@ -54,6 +61,7 @@ for folder, endpoint, texts, kwargs in calls:
 results.append(sorted(name for name in ("keras", "seqzoo") if name in sys.modules))
 print(json.dumps(results))
 """
+)
 
 
 def _task(**fields):
@@ -155,3 +163,70 @@ def test_exported_generate_and_classify_need_neither_seqzoo_nor_keras(exported):
     padded = np.array([row + [0] * (5 - len(row)) for row in ids], "int32")
     expected = keras.ops.convert_to_numpy(keras.ops.softmax(classifier[1](padded), axis=-1))
     np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+CHECKS = (
+    WITHOUT_KERAS
+    + r"""
+import tensorflow as tf
+
+results = []
+for folder, texts, kwargs in json.loads(sys.argv[1]):
+    loaded = tf.saved_model.load(folder)  # Held: its functions need its variables.
+    try:
+        loaded.generate(tf.constant(texts), **kwargs)
+        results.append("ok")
+    except tf.errors.InvalidArgumentError as error:
+        results.append(error.message)
+results.append(sorted(name for name in ("keras", "seqzoo") if name in sys.modules))
+print(json.dumps(results))
+"""
+)
+
+
+def test_exported_generate_refuses_what_the_command_refuses(exported):
+    """Checked inside the graph, in a process that imports only TensorFlow, each error naming its argument."""
+    lm, translator = exported["lm"][0], exported["translator"][0]
+    calls = [
+        (lm, ["ab"], {"temperature": -5.0}),
+        (lm, ["ab"], {"temperature": float("nan")}),
+        (lm, ["ab"], {"temperature": float("inf")}),
+        (lm, ["ab"], {"beam": -3}),
+        (lm, ["ab", "aXb", "Zh"], {"temperature": 0.0}),
+        (translator, ["12 3", "12 x"], {}),
+        (lm, ["ab", ""], {"temperature": 0.0, "beam": 0}),  # The documented greedy and no-beam values.
+        (lm, ["ab"], {"beam": 2}),
+    ]
+    process = subprocess.run(
+        [sys.executable, "-c", CHECKS, json.dumps(calls)], capture_output=True, text=True, timeout=600, cwd="/"
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    *results, imported = json.loads(process.stdout.strip().splitlines()[-1])
+    assert imported == []
+    negative, nan, infinite, beam, prefix, source, greedy, searched = results
+    for message, value in ((negative, "-5"), (nan, "nan"), (infinite, "inf")):
+        assert f"[Received temperature=] [{value}] [; it must be a finite number > 0, or 0" in message
+    assert "[Received beam=] [-3] [; it must be an integer >= 1, or 0 for no beam search.]" in beam
+    assert "Received prefix texts with tokens not in the vocabulary:] [aXb Zh]" in prefix.replace('"', "")
+    assert "Received source texts with tokens not in the vocabulary:] [12 x]" in source.replace('"', "")
+    assert greedy == searched == "ok"
+
+
+def test_export_replaces_only_a_saved_model_and_only_with_overwrite(exported, tmp_path):
+    lm, lm_model, lm_task = exported["lm"]
+    _, translator_model, translator_task = exported["translator"]
+    out = str(tmp_path / "model")
+    assert export(lm_model, lm_task, out) == ["serve", "generate"]  # A new folder.
+    first = (tmp_path / "model" / "fingerprint.pb").read_bytes()
+    with pytest.raises(
+        ValueError, match=r"holds a SavedModel already; pass overwrite=True \(seqzoo export --overwrite"
+    ):
+        export(translator_model, translator_task, out)
+    assert (tmp_path / "model" / "fingerprint.pb").read_bytes() == first
+    assert export(translator_model, translator_task, out, overwrite=True) == ["serve", "generate"]
+    assert (tmp_path / "model" / "fingerprint.pb").read_bytes() != first
+    assert sorted(os.listdir(tmp_path)) == ["model"]  # Written beside and renamed: nothing left over.
+    assert sorted(os.listdir(out)) == sorted(os.listdir(lm))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert export(lm_model, lm_task, str(empty)) == ["serve", "generate"]  # An empty folder is as good as none.

@@ -85,8 +85,31 @@ class EpochRecorder(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
+def train_as_train_does(out, data_dir, callbacks=()):
+    """`TRAIN`'s call, in this process."""
+    seqzoo.train(
+        "gru_uni",
+        "japanese_vowels",
+        epochs=3,
+        batch_size=32,
+        out=out,
+        data_dir=data_dir,
+        verbose=0,
+        callbacks=callbacks,
+        **{"backbone.units": 8},
+    )
+    return RunFolder(out)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, vowels_data):
+    """The run that `TRAIN` makes when nothing stops it: its history and test metrics."""
+    run = train_as_train_does(str(tmp_path_factory.mktemp("uninterrupted") / "run"), vowels_data)
+    return run.history(), run.metrics()
+
+
 @pytest.mark.parametrize("point", KILL_POINTS)
-def test_a_run_killed_at_any_point_resumes_there(tmp_path, vowels_data, subprocess_env, point):
+def test_a_run_killed_at_any_point_resumes_there(tmp_path, vowels_data, subprocess_env, uninterrupted, point):
     out = str(tmp_path / "run")
     killed = subprocess.run(
         [sys.executable, "-c", TRAIN, out, vowels_data, point],
@@ -99,22 +122,12 @@ def test_a_run_killed_at_any_point_resumes_there(tmp_path, vowels_data, subproce
     epochs, stage = KILL_POINTS[point]
     assert RunFolder(out).stage == stage
     recorder = EpochRecorder()
-    seqzoo.train(
-        "gru_uni",
-        "japanese_vowels",
-        epochs=3,
-        batch_size=32,
-        out=out,
-        data_dir=vowels_data,
-        verbose=0,
-        callbacks=[recorder],
-        **{"backbone.units": 8},
-    )
+    run = train_as_train_does(out, vowels_data, callbacks=[recorder])
     assert recorder.epochs == epochs  # Never an epoch again that was backed up, never training after it ended.
-    run = RunFolder(out)
     assert run.stage == "finished"
     assert [int(row["epoch"]) for row in run.history()] == [0, 1, 2]
-    assert set(run.metrics()) == {"loss", "accuracy"}
+    # The same numbers as the uninterrupted run (gru_uni has recurrent dropout: its random state is resumed too).
+    assert (run.history(), run.metrics()) == uninterrupted
     leftovers = [name for _, _, files in os.walk(out) for name in files if name.startswith(".")]
     assert not leftovers and not os.path.exists(os.path.join(out, "backup"))
 
@@ -214,6 +227,31 @@ def test_atomic_writes_leave_no_half_file_and_clean_up_after_a_crash(tmp_path):
     stray = tmp_path / ".value.0a1b2c3d.tmp.json"  # What a killed writer leaves.
     stray.write_text("{")
     assert atomic.remove_temporaries(str(tmp_path)) == [str(stray)]
+
+
+def test_a_start_cut_short_is_the_runs_own_and_nothing_else_is(tmp_path):
+    """Killed before run.json, a start leaves its marker beside what it wrote: that, and only that, is resumed."""
+    os.makedirs(tmp_path / "run")
+    RunFolder(str(tmp_path / "run")).start({"model": "m"}, {"topology": "language_model"}, {})
+    assert sorted(os.listdir(tmp_path / "run")) == ["config.json", "run.json"]  # The marker is gone.
+    cut_short = tmp_path / "cut_short"
+    os.makedirs(cut_short)
+    for name in (".starting", "config.json", "vocabulary_inputs.json", ".config.0a1b2c3d.tmp.json"):
+        (cut_short / name).write_text("")
+    RunFolder(str(cut_short)).check_can_start()
+    (cut_short / "history.csv").write_text("")  # Never written before run.json: not the run's.
+    with pytest.raises(ValueError, match=r"holds other files \(history.csv\)"):
+        RunFolder(str(cut_short)).check_can_start()
+    os.remove(cut_short / ".starting")
+    with pytest.raises(ValueError, match=r"holds other files \(config.json, history.csv, vocabulary_inputs.json\)"):
+        RunFolder(str(cut_short)).check_can_start()
+
+
+def test_a_write_into_a_missing_folder_names_the_file_not_its_temporary(tmp_path):
+    path = str(tmp_path / "missing" / "names.txt")
+    with pytest.raises(FileNotFoundError) as error:
+        atomic.write_text(path, "Ma\n")
+    assert str(error.value) == f"Cannot write {path!r}: the folder {str(tmp_path / 'missing')!r} does not exist."
 
 
 def test_stages_are_recorded_in_order(tmp_path):

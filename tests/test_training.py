@@ -244,6 +244,16 @@ def test_out_in_a_folder_of_other_files_is_refused(tmp_path, data_dir):
     assert os.listdir(tmp_path) == ["notes.txt"]
 
 
+def test_out_in_a_folder_of_the_users_files_named_as_a_runs_is_refused(tmp_path, data_dir):
+    """Only the run knows what it wrote: the user's history.csv, config.json and vocabularies are not its."""
+    mine = {"history.csv": "epoch,loss\n0,1.0\n", "config.json": "{}\n", "vocabulary_inputs.json": "[]\n"}
+    for name, text in mine.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(RunFolderError, match=r"holds other files \(config.json, history.csv, vocabulary_inputs.json\)"):
+        train_vowels(tmp_path, data_dir)
+    assert {name: (tmp_path / name).read_text() for name in os.listdir(tmp_path)} == mine
+
+
 # -- resuming -------------------------------------------------------------------
 
 

@@ -98,6 +98,8 @@ def evaluate(args):
 
 
 def generate(args):
+    if args.out is not None:
+        atomic.check_can_write(args.out)  # Before generating, not after.
     with contextlib.redirect_stdout(sys.stderr):
         trained = seqzoo.load(args.run, data_dir=args.data_dir)
         trained.require("generate")
@@ -171,6 +173,7 @@ def export(args):
             args.out,
             data_dir=args.data_dir,
             forbid_unk=not args.allow_unk,
+            overwrite=args.overwrite,
             **_given(max_length=args.max_length),
         )
     print(json.dumps({"run": args.run, "out": args.out, "endpoints": endpoints}))

@@ -245,7 +245,10 @@ def parser():
         "tf.saved_model.load(OUT).generate(tf.constant([...])). Prints a JSON line with the endpoints.",
     )
     export.add_argument("run", type=arguments.run, help=RUN_HELP)
-    export.add_argument("--out", required=True, help="the SavedModel folder to write")
+    export.add_argument("--out", required=True, help="the SavedModel folder to write: new or empty")
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace the SavedModel in OUT (a folder of other files is refused)"
+    )
     export.add_argument("--max-length", type=arguments.count(1), help="most tokens a generation writes (default 100)")
     export.add_argument("--allow-unk", action="store_true", help="let the unknown token be generated")
     export.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for class names)")

@@ -11,7 +11,10 @@
   translator's source texts, or a one-to-many model's condition names; the
   result is one generated string per text. `temperature` > 0 samples (with
   `seed`), 0 decodes greedily (the default for a translator, 1 otherwise);
-  `beam` > 0 runs beam search of that width instead;
+  `beam` > 0 runs beam search of that width instead. A negative or
+  non-finite temperature, a negative beam, or a prefix (or source) with a
+  token not in the vocabulary stops the call with an `InvalidArgumentError`
+  that names the argument, as the `seqzoo generate` command refuses them;
 - for a classifier of texts, `classify(texts)`: the class probabilities,
   and `class_names()`.
 
@@ -27,10 +30,13 @@ Example:
 <tf.Tensor: shape=(2,), dtype=string, numpy=array([b'Mara', b'Lorine'], dtype=object)>
 """
 
+import os
+
 import keras
 import numpy as np
 from keras import tree
 
+from seqzoo import atomic
 from seqzoo.architectures import GENERATIVE_TOPOLOGIES
 from seqzoo.architectures import Stepper
 from seqzoo.inference.filters import draw
@@ -42,6 +48,9 @@ from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
 from seqzoo.inference.settings import forbidden_ids
 from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import UNK_ID
+
+# What a SavedModel folder holds; `overwrite` replaces a folder of these and nothing else.
+SAVED_MODEL_ENTRIES = ("saved_model.pb", "fingerprint.pb", "variables", "assets")
 
 
 def _tf():
@@ -71,10 +80,23 @@ class _Vocabulary:
         self.tokens = vocabulary.inverse
         self.tokenizer = tokenizer
 
-    def encode(self, texts):
-        """`(batch,)` texts -> `(ids, lengths)`: `(batch, max(1, longest))` int32 ids padded with 0."""
+    def encode(self, texts, what=None):
+        """`(batch,)` texts -> `(ids, lengths)`: `(batch, max(1, longest))` int32 ids padded with 0.
+
+        With `what` (e.g. `"prefix"`), a token not in the vocabulary is an
+        error that names it and the texts that hold one; without, it is UNK.
+        """
         tf = _tf()
         ragged = tf.ragged.map_flat_values(self.table.lookup, _split(texts, self.tokenizer))
+        if what is not None:
+            unknown = tf.reduce_any(tf.equal(ragged, UNK_ID), axis=1)
+            known = tf.debugging.Assert(
+                tf.logical_not(tf.reduce_any(unknown)),
+                [f"Received {what} texts with tokens not in the vocabulary:", tf.boolean_mask(texts, unknown)],
+                summarize=10,
+            )
+            with tf.control_dependencies([known]):
+                ragged = tf.identity(ragged)
         ids = tf.cast(ragged.to_tensor(0), tf.int32)
         ids = tf.pad(ids, [[0, 0], [0, tf.maximum(1 - tf.shape(ids)[1], 0)]])
         return ids, tf.cast(ragged.row_lengths(), tf.int32)
@@ -112,18 +134,28 @@ def _generate_function(model, task, max_length, length_penalty, forbid):
         batch = tf.shape(texts)[0]
         empty = tf.zeros((batch, 1), tf.int32), tf.zeros((batch,), tf.int32)
         if topology == "encoder_decoder":
-            return stepper.start(source=source.encode(texts)[0]), empty
+            return stepper.start(source=source.encode(texts, "source")[0]), empty
         if topology == "one_to_many":
             ids = conditions.lookup(texts)
             check = tf.debugging.assert_non_negative(ids, message=f"Unknown condition; the conditions are: {names}")
             with tf.control_dependencies([check]):
                 return stepper.start(condition=tf.cast(ids, tf.int32)), empty
-        return stepper.start(batch_size=batch), target.encode(texts)
+        return stepper.start(batch_size=batch), target.encode(texts, "prefix")
 
     default_temperature = 0.0 if topology == "encoder_decoder" else 1.0
 
     def generate(texts, temperature=default_temperature, seed=0, beam=0):
-        cache, (prefix, lengths) = start(texts)
+        checks = [
+            tf.debugging.Assert(
+                tf.math.is_finite(temperature) & (temperature >= 0),
+                ["Received temperature=", temperature, "; it must be a finite number > 0, or 0 to decode greedily."],
+            ),
+            tf.debugging.Assert(
+                beam >= 0, ["Received beam=", beam, "; it must be an integer >= 1, or 0 for no beam search."]
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            cache, (prefix, lengths) = start(texts)
 
         def pick(logits, t):
             sampled = draw(filter_logits(logits, forbid, tf.maximum(temperature, 1e-6)), seed, t)
@@ -166,7 +198,38 @@ def _classify_functions(model, task):
     return classify, class_names, [inputs.table]
 
 
-def export(model, task, out, max_length=DEFAULT_MAX_LENGTH, length_penalty=DEFAULT_LENGTH_PENALTY, forbid_unk=True):
+def check_out(out, overwrite=False):
+    """Raises a `ValueError` unless `export` may write `out`.
+
+    `out` may be new or an empty folder, or, with `overwrite`, a SavedModel
+    folder (which `export` replaces whole). A file, or a folder that holds
+    anything else, is refused: nothing of the user's is mixed in or lost.
+    """
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"Received out={out!r}, which is a file; give a folder for the SavedModel.")
+    names = sorted(os.listdir(out)) if os.path.isdir(out) else []
+    others = [name for name in names if name not in SAVED_MODEL_ENTRIES]
+    if others:
+        raise ValueError(
+            f"Received out={out!r}, a folder that holds other files than a SavedModel ({', '.join(others[:5])}); "
+            "give a new or empty folder (overwrite replaces only a SavedModel)."
+        )
+    if names and not overwrite:
+        raise ValueError(
+            f"Received out={out!r}, which holds a SavedModel already; pass overwrite=True (seqzoo export "
+            "--overwrite) to replace it, or give a new folder."
+        )
+
+
+def export(
+    model,
+    task,
+    out,
+    max_length=DEFAULT_MAX_LENGTH,
+    length_penalty=DEFAULT_LENGTH_PENALTY,
+    forbid_unk=True,
+    overwrite=False,
+):
     """Writes a SavedModel that serves `model` on strings (see the module's docstring).
 
     Args:
@@ -178,6 +241,9 @@ def export(model, task, out, max_length=DEFAULT_MAX_LENGTH, length_penalty=DEFAU
         max_length: the most tokens `generate` writes after the prefix.
         length_penalty: beam search's length-normalization exponent.
         forbid_unk: whether `generate` never writes UNK.
+        overwrite: whether to replace a SavedModel already in `out` (see
+            `check_out`). The SavedModel is written beside `out`, then
+            renamed into place.
 
     Returns:
         The endpoint names written, e.g. `["serve", "generate"]`.
@@ -192,6 +258,7 @@ def export(model, task, out, max_length=DEFAULT_MAX_LENGTH, length_penalty=DEFAU
             f"Exporting a SavedModel needs the TensorFlow backend (received backend {keras.backend.backend()!r}); "
             "run with KERAS_BACKEND=tensorflow."
         )
+    check_out(out, overwrite)
     topology = (getattr(model, "seqzoo_config", None) or {}).get("topology")
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -214,5 +281,6 @@ def export(model, task, out, max_length=DEFAULT_MAX_LENGTH, length_penalty=DEFAU
         )
         archive.add_endpoint("class_names", class_names, input_signature=[])
         endpoints += ["classify", "class_names"]
-    archive.write_out(out, verbose=False)
+    with atomic.replacing_folder(out) as temporary:
+        archive.write_out(temporary, verbose=False)
     return endpoints

@@ -15,12 +15,13 @@ import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
 from seqzoo.runs.layout import CONFIG
 from seqzoo.runs.layout import HISTORY
-from seqzoo.runs.layout import LAYOUT
 from seqzoo.runs.layout import METRICS
 from seqzoo.runs.layout import MODEL
 from seqzoo.runs.layout import RECORD
 from seqzoo.runs.layout import STAGES
+from seqzoo.runs.layout import STARTING
 from seqzoo.runs.layout import VOCABULARY_PREFIX
+from seqzoo.runs.lock import LOCK_FILE
 from seqzoo.runs.lock import FolderLock
 from seqzoo.tasks import Vocabulary
 from seqzoo.tasks import load_task
@@ -112,10 +113,14 @@ class RunFolder:
         if self.stage == "finished":
             raise RunFolderError(f"Run folder {self.path!r} holds a finished run; choose another out folder.")
         if self.record is None and os.path.isdir(self.path):
+            names = os.listdir(self.path)
+            cut_short = STARTING in names  # A start killed before run.json: what it wrote is the run's own.
             others = sorted(
                 name
-                for name in os.listdir(self.path)
-                if name not in LAYOUT and not name.startswith(VOCABULARY_PREFIX) and not atomic.is_temporary(name)
+                for name in names
+                if name not in (LOCK_FILE, STARTING)
+                and not atomic.is_temporary(name)
+                and not (cut_short and (name == CONFIG or name.startswith(VOCABULARY_PREFIX)))
             )
             if others:
                 raise RunFolderError(
@@ -132,11 +137,17 @@ class RunFolder:
     # -- writing ---------------------------------------------------------------
 
     def start(self, record, config, vocabularies):
-        """Writes the vocabularies, `config.json`, then `run.json` at stage `created`."""
+        """Writes the vocabularies, `config.json`, then `run.json` at stage `created`.
+
+        A marker written first says, until `run.json` is there, that the
+        files beside it are this run's (see `check_can_start`).
+        """
+        atomic.write_text(self.file(STARTING), "")
         for name, vocabulary in vocabularies.items():
             vocabulary.save(self.file(f"{VOCABULARY_PREFIX}{name}.json"))
         atomic.write_json(self.file(CONFIG), config)
         atomic.write_json(self.file(RECORD), {**record, "stage": "created"})
+        self.remove(STARTING)
 
     def set_stage(self, stage):
         """Records that the run has reached `stage`."""

@@ -9,6 +9,7 @@ from seqzoo.tasks.bucketing import bucketed_batches
 from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
+from seqzoo.tasks.shuffling import shuffle_each_epoch
 from seqzoo.tasks.tokenizers import tokenize
 from seqzoo.tasks.vocabulary import Vocabulary
 
@@ -98,7 +99,7 @@ class Task:
             self._examples[split] = self.raw(split).map(self.to_example, num_parallel_calls=tf.data.AUTOTUNE).cache()
         return self._examples[split]
 
-    def batches(self, split, batch_size=32, shuffle=False, seed=0):
+    def batches(self, split, batch_size=32, shuffle=False, seed=0, first_epoch=0):
         """Batches of a split, bucketed by length and padded with 0 to their bucket's boundary.
 
         A split's batches have a few fixed shapes (see `bucketing`), so a
@@ -107,10 +108,13 @@ class Task:
         Args:
             split: `"train"`, `"validation"` or `"test"`.
             batch_size: examples per batch.
-            shuffle: whether to shuffle (each epoch, from `seed`); a
-                bucket's last batch is then filled up to `batch_size` with
-                rows of weight 0, as the examples left over in a bucket change
-                from epoch to epoch.
+            shuffle: whether to shuffle: each pass is the next epoch, in an
+                order that depends only on `seed` and the epoch's number (see
+                `seqzoo.tasks.shuffling`); a bucket's last batch is then
+                filled up to `batch_size` with rows of weight 0, as the
+                examples left over in a bucket change from epoch to epoch.
+            seed: the shuffle's seed.
+            first_epoch: the number of the epoch the first pass is (a resumed run's).
 
         Returns:
             A `tf.data.Dataset` of `(x, y, sample_weight)` (see
@@ -118,11 +122,11 @@ class Task:
         """
         data = self.examples(split)
         if shuffle:
-            data = data.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+            data = shuffle_each_epoch(data, seed, first_epoch)
         data = bucketed_batches(data, self.sequence_length, batch_size, fill_rows=shuffle)
         return data.prefetch(tf.data.AUTOTUNE)
 
-    def sized_batches(self, split, batch_size=32, shuffle=False, seed=0):
+    def sized_batches(self, split, batch_size=32, shuffle=False, seed=0, first_epoch=0):
         """`batches`, with their number known to Keras, so an epoch ends by count, not by running out of data.
 
         Bucketing hides the number of batches from `tf.data`; it is counted
@@ -132,7 +136,7 @@ class Task:
         key = (split, batch_size)
         if key not in self._batch_counts:
             self._batch_counts[key] = int(self.batches(split, batch_size).reduce(0, lambda count, _: count + 1))
-        batches = self.batches(split, batch_size, shuffle, seed)
+        batches = self.batches(split, batch_size, shuffle, seed, first_epoch)
         return batches.apply(tf.data.experimental.assert_cardinality(self._batch_counts[key]))
 
     @staticmethod

@@ -3,7 +3,8 @@
 At the end of each epoch they write, in this order, each file atomically:
 the checkpoints (`last.keras`, and `best.keras` when the monitored value
 improves), `history.csv` (the whole table again), then the backup (the
-weights with the optimizer's state, then `backup/state.json` naming them).
+weights with the optimizer's state, then `backup/state.json` naming them
+and holding the random states of the dropout layers).
 `state.json` is the commit: a run killed at any moment resumes from the
 epoch it names, and the history rows of later epochs are dropped, so no
 epoch is lost or logged twice. Keras's `BackupAndRestore` writes its files
@@ -89,11 +90,19 @@ class RunHistory(keras.callbacks.Callback):
         self.run.write_history(self.rows)
 
 
+def random_states(model):
+    """The model's random states: its `SeedGenerator`s' (dropout), which `save_weights` leaves out."""
+    weights = {id(weight) for weight in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]
+
+
 class RunBackup(keras.callbacks.Callback):
-    """Backs up the weights and the optimizer's state after every epoch, atomically.
+    """Backs up the weights, the optimizer's state and the random states after every epoch, atomically.
 
     `restore` (before `fit`) loads the last backup and returns the epoch to
-    start from, which `fit` takes as `initial_epoch`.
+    start from, which `fit` takes as `initial_epoch`. With the shuffle of
+    epoch k drawn from the seed and k, a resumed run goes on exactly as the
+    uninterrupted one.
 
     Args:
         run: the `RunFolder`.
@@ -119,6 +128,9 @@ class RunBackup(keras.callbacks.Callback):
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         model.load_weights(run.file(os.path.join(BACKUP, state["weights"])))
+        # Backups written before seqzoo saved the random states have none.
+        for variable, value in zip(random_states(model), state.get("random_states", [])):
+            variable.assign(keras.ops.convert_to_tensor(value, dtype=variable.dtype))
         return state["epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
@@ -127,7 +139,10 @@ class RunBackup(keras.callbacks.Callback):
         name = f"epoch-{epoch + 1:04d}.weights.h5"
         with atomic.replacing(os.path.join(folder, name)) as temporary:
             self.model.save_weights(temporary)
-        atomic.write_json(os.path.join(folder, BACKUP_STATE), {"epoch": epoch + 1, "weights": name})
+        randomness = [keras.ops.convert_to_numpy(variable.value).tolist() for variable in random_states(self.model)]
+        atomic.write_json(
+            os.path.join(folder, BACKUP_STATE), {"epoch": epoch + 1, "weights": name, "random_states": randomness}
+        )
         for old in os.listdir(folder):
             if _BACKUP_WEIGHTS.fullmatch(old) and old != name:
                 os.remove(os.path.join(folder, old))

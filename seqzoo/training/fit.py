@@ -88,8 +88,10 @@ def train(
             others afresh (e.g. another cell, or a new head for a new task).
         patience: epochs without a better validation loss before stopping
             (counted across an interruption).
-        seed: seeds Keras, NumPy and Python (`keras.utils.set_random_seed`)
-            and the shuffling, so the same call gives the same run on a CPU.
+        seed: seeds Keras, NumPy and Python (`keras.utils.set_random_seed`,
+            once the data is prepared) and the shuffling (epoch k's order
+            from the seed and k), so the same call gives the same run on a
+            CPU, resumed or not.
         tensorboard: whether to write TensorBoard logs to `<out>/logs`.
         data_dir: the TFDS data folder (by default TFDS's, or a resumed run's own).
         task_options: the task's options (`seqzoo.load_task(task, **task_options)`).
@@ -156,10 +158,10 @@ def train(
                 "freeze_backbone": freeze_backbone,
                 **({"partial": True} if partial else {}),
             }
-            keras.utils.set_random_seed(seed)
+            keras.utils.set_random_seed(seed)  # For a given model rebuilt in a strategy's scope; `_build` seeds again.
             if record is None:
                 with distribute.scope(strategy):
-                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, partial, overrides)
+                    model, transfer = _new_model(model_or_name, task, source, freeze_backbone, partial, overrides, seed)
                 if strategy is not None and model is model_or_name:
                     model = distribute.rebuild_in_scope(model, strategy)
                 work.start({**wanted, **_provenance(task, transfer)}, model.seqzoo_config, task.vocabularies)
@@ -224,7 +226,17 @@ def _config(model_or_name, task, source, overrides):
     return get_config(model_or_name, task, **overrides)
 
 
-def _new_model(model_or_name, task, source, freeze_backbone, partial, overrides):
+def _build(config, model_or_name, seed):
+    """The run's model, its initial weights and random states from `seed` alone.
+
+    The seed is set here, after the data is prepared: building a dataset may
+    draw from the global generators, and must not change the model.
+    """
+    keras.utils.set_random_seed(seed)
+    return build_from_config(config, name=model_name(model_or_name))
+
+
+def _new_model(model_or_name, task, source, freeze_backbone, partial, overrides, seed):
     """The model a new run trains: built (or given), then fine-tuned from `source` if any."""
     if isinstance(model_or_name, keras.Model):
         if getattr(model_or_name, "seqzoo_config", None) is None:
@@ -235,7 +247,7 @@ def _new_model(model_or_name, task, source, freeze_backbone, partial, overrides)
     else:
         if source is not None:
             _reuse_input_vocabulary(source, task)
-        model = build_from_config(_config(model_or_name, task, source, overrides), name=model_name(model_or_name))
+        model = _build(_config(model_or_name, task, source, overrides), model_or_name, seed)
     transfer = None
     if source is not None:
         transfer = transfer_weights(source.load_model(), model, source.path, partial)
@@ -281,10 +293,16 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
         with distribute.scope(strategy):
             if epoch == 0 and source is not None:  # Nothing backed up yet: fine-tune afresh.
                 model, _ = _new_model(
-                    model_or_name, task, source, record["freeze_backbone"], record.get("partial"), record["overrides"]
+                    model_or_name,
+                    task,
+                    source,
+                    record["freeze_backbone"],
+                    record.get("partial"),
+                    record["overrides"],
+                    record["seed"],
                 )
             else:
-                model = build_from_config(run.config, name=model_name(model_or_name))
+                model = _build(run.config, model_or_name, record["seed"])
                 if record["freeze_backbone"]:
                     freeze(model)
                     compile_model(model, run.config)
@@ -292,7 +310,7 @@ def _fit(run, model, model_or_name, task, source, record, callbacks, verbose, st
         run.write_history(rows)
     run.set_stage("training")
     train_batches = distribute.shard_by_data(
-        task.sized_batches("train", record["batch_size"], True, record["seed"]), strategy
+        task.sized_batches("train", record["batch_size"], True, record["seed"], first_epoch=epoch), strategy
     )
     validation = distribute.shard_by_data(task.sized_batches("validation", record["batch_size"]), strategy)
     with distribute.scope(strategy):
