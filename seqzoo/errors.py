@@ -26,3 +26,17 @@ def unknown_name_error(kind, name, choices):
         message += f" Did you mean {' or '.join(repr(c) for c in close)}?"
     message += f" Allowed: {', '.join(choices)}."
     return ValueError(message)
+
+
+class InputError(ValueError):
+    """A file or value given to seqzoo that it cannot use: malformed, too large, or not what it should be.
+
+    Its message is one line that names what was read (a config, an archive, a
+    run folder's file, a table or folder of texts) and what is wrong with it;
+    the `seqzoo` command prints it and exits with code 2.
+    """
+
+
+def one_line(text):
+    """`text` with its line breaks and runs of spaces collapsed: one line for a message."""
+    return " ".join(str(text).split())
