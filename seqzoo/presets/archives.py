@@ -83,7 +83,7 @@ def _check(members):
         if total > MAX_UNPACKED_BYTES:
             raise InputError(f"it unpacks to more than {_size(MAX_UNPACKED_BYTES)}, the most an archive may")
         parts = _parts(member.name)
-        if not parts:
+        if not parts and member.kind != "folder":  # A folder without a name is the root (`.`).
             raise InputError(f"its member {member.name!r} has no name")
         if member.name.startswith(("/", "\\")) or (parts[0].endswith(":") and len(parts[0]) == 2):
             raise InputError(f"its member {member.name!r} has an absolute path")
