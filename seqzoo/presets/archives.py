@@ -85,7 +85,7 @@ def _check(members):
         parts = _parts(member.name)
         if not parts and member.kind != "folder":  # A folder without a name is the root (`.`).
             raise InputError(f"its member {member.name!r} has no name")
-        if member.name.startswith(("/", "\\")) or (parts[0].endswith(":") and len(parts[0]) == 2):
+        if member.name.startswith(("/", "\\")) or (parts and parts[0].endswith(":") and len(parts[0]) == 2):
             raise InputError(f"its member {member.name!r} has an absolute path")
         if ".." in parts:
             raise InputError(f"its member {member.name!r} leads out of the folder ('..')")

@@ -123,7 +123,7 @@ def resolve(config, name="config"):
         if key not in TOP_LEVEL:
             raise unknown_name_error(f"key in {name}", key, TOP_LEVEL)
     topology = config.get("topology", "many_to_one")
-    if topology not in TOPOLOGIES:
+    if not isinstance(topology, str) or topology not in TOPOLOGIES:
         raise unknown_name_error(f"topology in {name}", topology, TOPOLOGIES)
     used = topology_sections(topology)
     description = config.get("description", "")
@@ -159,6 +159,10 @@ def resolve(config, name="config"):
             f"(clipnorm: null to clip by value)."
         )
     resolved["search"] = config.get("search") or {}
+    if not isinstance(resolved["search"], dict):
+        raise InputError(
+            f"{name}: search must be a mapping of keys to ranges; received a {type(config['search']).__name__}."
+        )
     check_search(resolved, name)
     return resolved
 

@@ -10,6 +10,7 @@ import yaml
 from seqzoo.errors import InputError
 from seqzoo.errors import one_line
 from seqzoo.errors import unknown_name_error
+from seqzoo.reading import read_utf8
 from seqzoo.registry.plain_data import MAX_FILE_BYTES
 from seqzoo.registry.plain_data import plain_config
 
@@ -122,24 +123,12 @@ def read_config(source):
 
 
 def read_yaml(path, where):
-    """The YAML document in file `path`, read as UTF-8; every failure is an `InputError` naming `where`.
+    """The YAML document in file `path`, read as UTF-8; every failure is an `InputError` naming the file.
 
     Files over `MAX_FILE_BYTES` are refused unread. The values may still share
     parts through aliases: `plain_config` measures and expands them.
     """
-    try:
-        with open(path, "rb") as file:
-            content = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise InputError(f"{where} cannot be read: {error.strerror or error}.") from error
-    if len(content) > MAX_FILE_BYTES:
-        raise InputError(f"{where} is larger than {MAX_FILE_BYTES:,} bytes, the most a config file may be.")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{where} is not UTF-8 text (byte {content[error.start]:#04x} at offset {error.start}); save it as UTF-8."
-        ) from error
+    text = read_utf8(path, MAX_FILE_BYTES)
     try:
         return load_yaml(text)
     except yaml.MarkedYAMLError as error:

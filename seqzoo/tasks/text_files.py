@@ -10,6 +10,7 @@ import numpy as np
 
 from seqzoo.errors import InputError
 from seqzoo.errors import closest_names
+from seqzoo.reading import read_utf8
 
 SPLITS = ("train", "validation", "test")
 SHARES = {"validation": 0.1, "test": 0.1}  # The rest trains: 80/10/10.
@@ -73,22 +74,6 @@ def _label_order(label):
     return (0, int(label), "") if re.fullmatch(r"-?[0-9]+", label) else (1, 0, label)
 
 
-def _read_utf8(path):
-    """The text of file `path`, decoded as UTF-8 (a byte order mark dropped); an `InputError` names what is wrong."""
-    try:
-        with open(path, "rb") as file:
-            content = file.read()
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from error
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = content.count(b"\n", 0, error.start) + 1
-        raise InputError(
-            f"{path} is not UTF-8 text (byte {content[error.start]:#04x} on line {line}); save it as UTF-8."
-        ) from error
-
-
 def _csv_rows(path, content, delimiter):
     """The rows of CSV text; a field may be as long as the whole file (Python's csv stops at 131,072 characters)."""
     limit = csv.field_size_limit(max(csv.field_size_limit(), len(content)))
@@ -141,7 +126,7 @@ def read_table(path, text_column="text", label_column="label", split_column="spl
     delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"The delimiter must be one character (or 'tab'), received {delimiter!r}.")
-    content = _read_utf8(path)
+    content = read_utf8(path)
     rows = _csv_rows(path, content, delimiter)
     if not rows:
         raise ValueError(f"{path} is empty: a header row naming the columns, then one row per text, was expected.")
