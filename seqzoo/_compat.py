@@ -44,6 +44,7 @@ __all__ = [
     "oracle_service",
     "oracle_stub",
     "trial_class",
+    "variables_without_values",
     "retry_later",
     "tuner_role",
     "write_tuner_files_atomically",
@@ -125,6 +126,32 @@ def independent_copies():
     finally:
         for key, value in zip(keys, saved):
             global_state.set_global_attribute(key, value)
+
+
+@contextlib.contextmanager
+def variables_without_values():
+    """Layers built inside get variables that have a shape and no values, and leave no trace in Keras.
+
+    Keras defers a variable's initialization inside a `StatelessScope`
+    (`keras.src.backend.common.variables.register_uninitialized_variable`) and
+    initializes every deferred variable when the outermost scope ends. Here
+    nothing is initialized: the variables made inside are dropped from Keras's
+    list of deferred ones, and the counters behind automatic layer names are
+    put back, so a model built inside only measures (`count_params()`) and the
+    next real model is named as if it had never been built.
+    """
+    import collections
+
+    from keras.src.backend.common import global_state
+
+    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    uids = collections.defaultdict(int, global_state.get_global_attribute("object_name_uids") or {})
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", pending)
+        global_state.set_global_attribute("object_name_uids", uids)
 
 
 def _in_range(version, bounds):

@@ -28,11 +28,25 @@ def unknown_name_error(kind, name, choices):
     return ValueError(message)
 
 
+class InputError(ValueError):
+    """A file or value given to seqzoo that it cannot use: malformed, too large, or not what it should be.
+
+    Its message is one line that names what was read (a config, an archive, a
+    run folder's file, a table or folder of texts) and what is wrong with it;
+    the `seqzoo` command prints it and exits with code 2.
+    """
+
+
+def one_line(text):
+    """`text` with its line breaks and runs of spaces collapsed: one line for a message."""
+    return " ".join(str(text).split())
+
+
 def missing_column(path, role, column, header, delimiter, remedy):
-    """The `ValueError` for a table without a column it needs: the closest names, every column, and `remedy`."""
+    """The `InputError` for a table without a column it needs: the closest names, every column, and `remedy`."""
     close = closest_names(column, header)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    return ValueError(
+    return InputError(
         f"{path} has no {role} column {column!r}.{hint} Its columns (delimiter {delimiter!r}): "
         f"{', '.join(map(repr, header))}. {remedy}"
     )

@@ -14,7 +14,7 @@ PACKAGE = os.path.dirname(os.path.abspath(seqzoo.__file__))
 # seqzoo's layers, bottom first. A module may import from its own package and from layers below it.
 LAYERS = [
     ["_version", "_lazy", "errors", "atomic"],
-    ["_compat"],
+    ["_compat", "reading"],
     ["cells"],
     ["fused"],
     ["layers"],

@@ -67,7 +67,10 @@ class KeyValues(argparse.Action):
         values = dict(getattr(namespace, self.dest) or {})
         if key in values:
             parser.error(f"argument {option_string}: {key} is given twice")
-        values[key] = sources.parse_value(value)
+        try:
+            values[key] = sources.parse_value(value)
+        except ValueError as error:
+            parser.error(f"argument {option_string}: {key}={error}")
         setattr(namespace, self.dest, values)
 
 

@@ -4,8 +4,9 @@ import os
 
 import keras
 
-from seqzoo.architectures import TOPOLOGIES
 from seqzoo.architectures.heads import loss_and_metrics
+from seqzoo.registry.memory import architecture
+from seqzoo.registry.memory import check_fits_in_memory
 from seqzoo.registry.overrides import apply_overrides
 from seqzoo.registry.overrides import fit_to_task
 from seqzoo.registry.schema import resolve
@@ -61,11 +62,9 @@ def build(model, task=None, **overrides):
 
 
 def build_from_config(config, name="seqzoo_model"):
-    """Builds and compiles a model from a resolved config."""
-    sections = {
-        key: value for key, value in config.items() if key not in ("description", "topology", "optimizer", "search")
-    }
-    model = TOPOLOGIES[config["topology"]](**sections, name=name)
+    """Builds and compiles a model from a resolved config, once its parameters are known to fit in memory."""
+    check_fits_in_memory(config, name)
+    model = architecture(config, name)
     model.seqzoo_config = config
     compile_model(model, config)
     return model

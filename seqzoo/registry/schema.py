@@ -9,8 +9,10 @@ from seqzoo.architectures.encoder_decoder import ATTENTION_TYPES
 from seqzoo.architectures.encoders import INPUT_TYPES
 from seqzoo.architectures.heads import OUTPUT_TYPES
 from seqzoo.architectures.one_to_many import CONDITION_TYPES
+from seqzoo.errors import InputError
 from seqzoo.errors import unknown_name_error
 from seqzoo.layers import MERGE_MODES
+from seqzoo.registry.plain_data import plain_config
 
 REQUIRED = object()
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
@@ -116,15 +118,18 @@ def resolve(config, name="config"):
         The resolved config: only the sections its topology uses (plus
         `description`, `optimizer` and `search`), every default written out.
     """
-    config = copy.deepcopy(config)
+    config = plain_config(config, name)
     for key in config:
         if key not in TOP_LEVEL:
             raise unknown_name_error(f"key in {name}", key, TOP_LEVEL)
     topology = config.get("topology", "many_to_one")
-    if topology not in TOPOLOGIES:
+    if not isinstance(topology, str) or topology not in TOPOLOGIES:
         raise unknown_name_error(f"topology in {name}", topology, TOPOLOGIES)
     used = topology_sections(topology)
-    resolved = {"description": config.get("description", ""), "topology": topology}
+    description = config.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{name}: description must be a string; received a {type(description).__name__}.")
+    resolved = {"description": description, "topology": topology}
     for section in used + ["optimizer"]:
         if section == "attention":
             value = config.get("attention")
@@ -154,6 +159,10 @@ def resolve(config, name="config"):
             f"(clipnorm: null to clip by value)."
         )
     resolved["search"] = config.get("search") or {}
+    if not isinstance(resolved["search"], dict):
+        raise InputError(
+            f"{name}: search must be a mapping of keys to ranges; received a {type(config['search']).__name__}."
+        )
     check_search(resolved, name)
     if "backbone.recurrent_dropout" in resolved["search"] and not cells.get(backbone["cell"]).has_recurrent_kernel:
         raise ValueError(

@@ -1,6 +1,5 @@
 """Where configs come from: a registered name, a YAML file's path, or a dict. Imports no Keras."""
 
-import copy
 import fnmatch
 import os
 import re
@@ -8,7 +7,12 @@ from pathlib import Path
 
 import yaml
 
+from seqzoo.errors import InputError
+from seqzoo.errors import one_line
 from seqzoo.errors import unknown_name_error
+from seqzoo.reading import read_utf8
+from seqzoo.registry.plain_data import MAX_FILE_BYTES
+from seqzoo.registry.plain_data import plain_config
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -37,8 +41,18 @@ def load_yaml(text):
 
 
 def parse_value(text):
-    """A value as a user writes it on the command line (`64`, `1e-3`, `true`, `lstm`, `[1, 2]`)."""
-    return load_yaml(text) if text.strip() else text
+    """A value as a user writes it on the command line (`64`, `1e-3`, `true`, `lstm`, `[1, 2]`).
+
+    Raises:
+        InputError: for text that is not valid YAML.
+    """
+    if not text.strip():
+        return text
+    try:
+        return load_yaml(text)
+    except (yaml.YAMLError, RecursionError) as error:
+        problem = getattr(error, "problem", None) or "nested too deeply to read"
+        raise InputError(f"{text!r:.80} is not a valid YAML value ({one_line(problem)}).") from error
 
 
 def config_dir():
@@ -99,13 +113,29 @@ def read_config(source):
     """
     check_source(source)
     if isinstance(source, dict):
-        return copy.deepcopy(source), "the config dict"
+        return plain_config(source, "the config dict"), "the config dict"
     path = Path(source) if is_path(source) else config_dir() / f"{source}.yaml"
     where = os.fspath(source)
-    try:
-        config = load_yaml(path.read_text())
-    except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML ({error}).") from error
+    config = plain_config(read_yaml(path, where), where)
     if not isinstance(config, dict):
-        raise ValueError(f"{where} must hold a mapping; found {type(config).__name__}.")
+        raise InputError(f"{where} must hold a mapping; found {type(config).__name__}.")
     return config, where
+
+
+def read_yaml(path, where):
+    """The YAML document in file `path`, read as UTF-8; every failure is an `InputError` naming the file.
+
+    Files over `MAX_FILE_BYTES` are refused unread. The values may still share
+    parts through aliases: `plain_config` measures and expands them.
+    """
+    text = read_utf8(path, MAX_FILE_BYTES)
+    try:
+        return load_yaml(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"{where}: not valid YAML: {one_line(error.problem or error.context)}{place}.") from error
+    except yaml.YAMLError as error:
+        raise InputError(f"{where}: not valid YAML: {one_line(error)}.") from error
+    except RecursionError as error:
+        raise InputError(f"{where}: not valid YAML: nested too deeply to read.") from error

@@ -6,6 +6,8 @@ import io
 import os
 import shutil
 import warnings
+import zipfile
+import zlib
 
 import keras
 
@@ -13,6 +15,8 @@ import keras
 # `load_model` works in a process that has loaded nothing else of seqzoo.
 import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
+from seqzoo.errors import InputError
+from seqzoo.errors import one_line
 from seqzoo.runs.layout import CONFIG
 from seqzoo.runs.layout import HISTORY
 from seqzoo.runs.layout import METRICS
@@ -23,11 +27,12 @@ from seqzoo.runs.layout import STARTING
 from seqzoo.runs.layout import VOCABULARY_PREFIX
 from seqzoo.runs.lock import LOCK_FILE
 from seqzoo.runs.lock import FolderLock
+from seqzoo.runs.record import check_record
 from seqzoo.tasks import Vocabulary
 from seqzoo.tasks import load_task
 
 
-class RunFolderError(ValueError):
+class RunFolderError(InputError):
     """A run folder that is missing, unfinished, corrupted, or started with other arguments."""
 
 
@@ -80,9 +85,10 @@ class RunFolder:
         if not os.path.exists(path):
             return None
         try:
-            return atomic.read_json(path)
+            record = atomic.read_json(path)
         except ValueError as error:  # Written atomically, so only a hand-edited file gets here.
-            raise RunFolderError(f"{self.path!r} has an unreadable {RECORD} ({error}).") from error
+            raise RunFolderError(f"{self.path!r} has an unreadable {RECORD} ({one_line(error)}).") from error
+        return check_record(record, path)
 
     @property
     def stage(self):
@@ -216,13 +222,22 @@ class RunFolder:
         """The Keras model saved as `name` (by default the finished run's `model.keras`)."""
         if name == MODEL:
             self.check_finished()
+        path = self.file(name)
+        if not os.path.isfile(path):
+            raise RunFolderError(f"Run folder {self.path!r} is corrupted: it has no {name}.")
+        if not zipfile.is_zipfile(path):
+            raise RunFolderError(f"Run folder {self.path!r} is corrupted: {name} is not a .keras file (not a zip).")
         try:
             with warnings.catch_warnings():
                 # A preset is saved without its optimizer's state, which nothing that reads a run needs.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                return keras.saving.load_model(self.file(name))
-        except (OSError, ValueError, KeyError) as error:
-            raise RunFolderError(f"Run folder {self.path!r} is corrupted: {type(error).__name__}: {error}") from error
+                return keras.saving.load_model(path)
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+            # Keras's message for a class or function it cannot find ends with the cause, after the whole config.
+            cause = one_line(str(error).rpartition("Exception encountered:")[2]).split(". ")[0].rstrip(".")
+            raise RunFolderError(
+                f"Run folder {self.path!r} is corrupted: {name} cannot be loaded ({type(error).__name__}: {cause})."
+            ) from error
 
     def load_task(self, task=None, data_dir=None):
         """The run's task (or `task`) with the run's vocabularies.

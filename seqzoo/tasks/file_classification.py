@@ -2,8 +2,10 @@
 
 import os
 
+import numpy as np
 import tensorflow as tf
 
+from seqzoo.errors import InputError
 from seqzoo.tasks.classification import ClassificationTask
 from seqzoo.tasks.loading import without_autotune_thread
 from seqzoo.tasks.options import choice
@@ -11,6 +13,7 @@ from seqzoo.tasks.options import typed_options
 from seqzoo.tasks.text_files import SPLITS
 from seqzoo.tasks.text_files import read_folder
 from seqzoo.tasks.text_files import read_table
+from seqzoo.tasks.tokenizers import tokenize
 
 TEXT_TOKENIZERS = ("words", "chars")
 COMMON_OPTIONS = ("seed", "tokenizer", "max_vocab", "max_length")
@@ -43,6 +46,7 @@ class FileClassificationTask(ClassificationTask):
 
     def __init__(self, name, texts, seed=0, tokenizer="words", **kwargs):
         choice(name, "tokenizer", tokenizer, TEXT_TOKENIZERS)
+        _check_every_text_has_tokens(texts, tokenizer)
         split_texts = texts.by_split(seed)
         empty = [split for split in SPLITS if not split_texts[split][0]]
         if empty:
@@ -85,6 +89,19 @@ class FileClassificationTask(ClassificationTask):
 
     def data_versions(self):
         return {"dataset": self.name, "sha256": self.texts.digest, "packages": {}}
+
+
+def _check_every_text_has_tokens(texts, tokenizer):
+    """Raises an `InputError` for texts that the tokenizer turns into nothing: a model cannot read an empty sequence."""
+    lengths = tokenize(tf.constant(texts.texts, tf.string), tokenizer).row_lengths().numpy()
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty):
+        first = texts.texts[empty[0]]
+        raise InputError(
+            f"{texts.source}: {len(empty)} of its {len(texts.texts)} texts have no {tokenizer} once tokenized "
+            f"(the first, text {empty[0] + 1} of label {texts.labels[empty[0]]!r}: {first!r:.40}); a recurrent model "
+            "cannot read an empty sequence: remove them or give them text."
+        )
 
 
 def file_task(kind, path, **options):

@@ -4,11 +4,14 @@ import csv
 import hashlib
 import io
 import os
+import re
 
 import numpy as np
 
+from seqzoo.errors import InputError
 from seqzoo.errors import closest_names
 from seqzoo.errors import missing_column
+from seqzoo.reading import read_utf8
 
 SPLITS = ("train", "validation", "test")
 SHARES = {"validation": 0.1, "test": 0.1}  # The rest trains: 80/10/10.
@@ -68,8 +71,20 @@ class LabelledTexts:
 
 
 def _label_order(label):
-    """Sorts labels as numbers where they all are ("2" before "10"), else as strings."""
-    return (0, int(label), "") if label.lstrip("-").isdigit() else (1, 0, label)
+    """Sorts labels that are whole numbers in ASCII digits as numbers ("2" before "10"), others as strings ("²")."""
+    return (0, int(label), "") if re.fullmatch(r"-?[0-9]+", label) else (1, 0, label)
+
+
+def _csv_rows(path, content, delimiter):
+    """The rows of CSV text; a field may be as long as the whole file (Python's csv stops at 131,072 characters)."""
+    limit = csv.field_size_limit(max(csv.field_size_limit(), len(content)))
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        raise InputError(f"{path}, line {reader.line_num}: not valid CSV ({error}).") from error
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _shuffled_splits(count, seed):
@@ -112,9 +127,8 @@ def read_table(path, text_column="text", label_column="label", split_column="spl
     delimiter = "\t" if delimiter in ("\\t", "tab") else delimiter
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"The delimiter must be one character (or 'tab'), received {delimiter!r}.")
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        content = file.read()
-    rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
+    content = read_utf8(path)
+    rows = _csv_rows(path, content, delimiter)
     if not rows:
         raise ValueError(f"{path} is empty: a header row naming the columns, then one row per text, was expected.")
     header, rows = rows[0], [row for row in rows[1:] if row]

@@ -1,0 +1,59 @@
+"""`run.json`, the record of a run: what a valid one holds, checked whenever it is read (plain data, no Keras)."""
+
+from seqzoo.errors import InputError
+from seqzoo.runs.layout import STAGES
+
+# The keys every writer records (`seqzoo.train`, `save_run`, a sweep's best run) and every reader relies on.
+REQUIRED = ("stage", "model", "task", "task_options", "batch_size")
+# Each key's type, checked where the key is present; `None` allowed where listed.
+TYPES = {
+    "stage": (str,),
+    "model": (str,),
+    "task": (str,),
+    "task_options": (dict,),
+    "overrides": (dict,),
+    "data_dir": (str, type(None)),
+    "epochs": (int,),
+    "batch_size": (int,),
+    "patience": (int,),
+    "seed": (int,),
+    "from_run": (str, type(None)),
+    "freeze_backbone": (bool,),
+    "versions": (dict,),
+}
+POSITIVE = ("epochs", "batch_size", "patience")
+
+
+def check_record(record, where):
+    """Raises an `InputError` naming `where` and the first problem, unless `record` is a valid run record.
+
+    Args:
+        record: the value read from `run.json`.
+        where: the file, for the message.
+
+    Returns:
+        `record`.
+    """
+    if not isinstance(record, dict):
+        raise InputError(f"{where} holds a JSON {_json_type(record)}, not a run record (an object with a stage).")
+    missing = [key for key in REQUIRED if key not in record]
+    if missing:
+        raise InputError(f"{where} is not a run record: it has no {', '.join(missing)}.")
+    for key, types in TYPES.items():
+        value = record.get(key)
+        if key in record and (not isinstance(value, types) or isinstance(value, bool) and bool not in types):
+            allowed = " or ".join("null" if kind is type(None) else _json_type(kind()) for kind in types)
+            raise InputError(f"{where}: {key} is {value!r:.60}; it must be {allowed}.")
+        if key in POSITIVE and key in record and value < 1 or key == "seed" and key in record and value < 0:
+            raise InputError(f"{where}: {key} is {value!r}; it must be >= {0 if key == 'seed' else 1}.")
+    if record["stage"] not in STAGES:
+        raise InputError(f"{where}: stage is {record['stage']!r}; it must be one of {', '.join(STAGES)}.")
+    return record
+
+
+def _json_type(value):
+    """What JSON calls a Python value's type: object, array, string, number, boolean, null."""
+    for kind, name in ((dict, "object"), (list, "array"), (str, "string"), (bool, "boolean")):
+        if isinstance(value, kind):
+            return name
+    return "number" if isinstance(value, (int, float)) else "null"
