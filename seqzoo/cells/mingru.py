@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from seqzoo.cells.minimal import MinimalCell
-from seqzoo.cells.minimal import log_g
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -22,9 +21,9 @@ class MinGRUCell(MinimalCell):
     activation; c<t> = a<t> is both state and output). Unlike Keras's GRU,
     whose z is the course's 1 - Γu, the gate here is Γu itself, as in the
     paper. So c<t> = a<t> * c<t-1> + b<t> with a<t> = 1 - Γu and b<t> =
-    Γu * c̃<t>, which `seqzoo.layers.Recurrent` computes for every t at once
-    by a parallel scan in log space: log a<t> = -softplus(zu), log b<t> =
-    -softplus(-zu) + log g(zc).
+    Γu * c̃<t> = σ(zu) g(zc), which `seqzoo.layers.Recurrent` computes for
+    every t at once by a parallel scan (`seqzoo.fused.scan`), with a<t> as
+    σ(-zu) rather than 1 - σ(zu).
 
     Weights: `kernel` `(input_dim, 2 * units)` and `bias` `(2 * units,)`,
     gates side by side in the order u (update), c (candidate); there is no
@@ -59,4 +58,4 @@ class MinGRUCell(MinimalCell):
 
     def scan_coefficients(self, projected_inputs):
         z_u, z_c = ops.split(projected_inputs, 2, axis=-1)
-        return -ops.softplus(z_u), -ops.softplus(-z_u) + log_g(z_c)
+        return ops.sigmoid(-z_u), ops.sigmoid(z_u) * self.activation(z_c)

@@ -19,11 +19,6 @@ def g(x):
     return ops.where(x >= 0, x + 0.5, ops.sigmoid(x))
 
 
-def log_g(x):
-    """log g(x), without ever taking the log of a small number: log(x + 0.5) or -softplus(-x)."""
-    return ops.where(x >= 0, ops.log(ops.relu(x) + 0.5), -ops.softplus(-x))
-
-
 class MinimalCell(RecurrentCell):
     """Base class of a cell whose step is h<t> = a<t> * h<t-1> + b<t>, a<t> and b<t> from x<t> alone.
 
@@ -32,7 +27,9 @@ class MinimalCell(RecurrentCell):
     (a<t>, b<t>) in one product over every step (`scan_coefficients`) and the
     recurrence with a parallel scan (`seqzoo.fused.scan`). In
     `keras.layers.RNN` the cell runs step by step, O(1) per token, as
-    generation needs. The candidate's activation is the paper's `g`, fixed.
+    generation needs. The candidate's activation is the paper's `g`, fixed:
+    g is what keeps the paper's log-space form defined (h̃ > 0); the scan
+    here runs in linear space (see `seqzoo.fused.scan` for why).
 
     Options of the course's cells that cannot apply (`activation`,
     `recurrent_initializer`, `recurrent_regularizer`,
@@ -48,8 +45,7 @@ class MinimalCell(RecurrentCell):
         if "activation" in kwargs:
             raise ValueError(
                 f"Received activation={kwargs['activation']!r}; {name}'s candidate activation is "
-                "the paper's g (x + 0.5 for x >= 0, sigmoid below), which the parallel form needs "
-                "in log space: `activation` does not apply."
+                "the paper's g (x + 0.5 for x >= 0, sigmoid below), fixed: `activation` does not apply."
             )
         for option in RECURRENT_OPTIONS:
             if option in kwargs:
@@ -67,10 +63,11 @@ class MinimalCell(RecurrentCell):
         self.state_size = self.units
 
     def scan_coefficients(self, projected_inputs):
-        """`(log a<t>, log b<t>)` of h<t> = a<t> h<t-1> + b<t>, from x<t> Wx + b of any shape.
+        """`(a<t>, b<t>)` of h<t> = a<t> h<t-1> + b<t>, from x<t> Wx + b of any shape.
 
-        Both are logs: a<t> lies in (0, 1) and b<t> > 0 (g is positive), so
-        neither is ever the log of a non-positive number.
+        a<t> lies in (0, 1) and b<t> >= 0 (g is positive); each is computed
+        as one sigmoid of the pre-activations (σ(-z), not 1 - σ(z)), so
+        neither loses digits to a cancellation.
         """
         raise NotImplementedError
 

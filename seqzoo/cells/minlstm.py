@@ -4,7 +4,6 @@ import keras
 from keras import ops
 
 from seqzoo.cells.minimal import MinimalCell
-from seqzoo.cells.minimal import log_g
 
 
 @keras.saving.register_keras_serializable(package="seqzoo")
@@ -25,9 +24,9 @@ class MinLSTMCell(MinimalCell):
     computed from the gates' logs, Γf' = σ(log Γf - log Γu), which never
     divides 0 by 0. So c<t> = a<t> * c<t-1> + b<t> with a<t> = Γf' and
     b<t> = Γu' * c̃<t>, which `seqzoo.layers.Recurrent` computes for every t
-    at once by a parallel scan in log space: with d = softplus(-zf) -
-    softplus(-zu) = log Γu - log Γf, log a<t> = -softplus(d) and log b<t> =
-    -softplus(-d) + log g(zc).
+    at once by a parallel scan (`seqzoo.fused.scan`): with d = log Γu -
+    log Γf = softplus(-zf) - softplus(-zu), a<t> = σ(-d) and b<t> =
+    σ(d) g(zc).
 
     Weights: `kernel` `(input_dim, 3 * units)` and `bias` `(3 * units,)`,
     gates side by side in Keras's LSTM order i (update), f (forget), c
@@ -70,4 +69,4 @@ class MinLSTMCell(MinimalCell):
     def scan_coefficients(self, projected_inputs):
         z_i, z_f, z_c = ops.split(projected_inputs, 3, axis=-1)
         difference = self._log_gate_difference(z_i, z_f)
-        return -ops.softplus(difference), -ops.softplus(-difference) + log_g(z_c)
+        return ops.sigmoid(-difference), ops.sigmoid(difference) * self.activation(z_c)

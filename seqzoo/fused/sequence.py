@@ -60,8 +60,8 @@ def weight_gradients(x, h_before, d_z, kernel, drop=None):
     return d_x, d_kernel, product(dropped(h_before, drop), d_z), d_bias
 
 
-def read_outputs(states, step_mask, zero_output_for_mask):
-    """The outputs of `keras.layers.RNN` from a<t> of every step (time major).
+def read_outputs(states, step_mask, zero_output_for_mask, axis=0):
+    """The outputs of `keras.layers.RNN` from a<t> of every step (time major, or time on `axis`).
 
     A masked step outputs zeros, or the output of the step before, which is
     a<t-1> once some step was read and zeros before any was.
@@ -70,4 +70,4 @@ def read_outputs(states, step_mask, zero_output_for_mask):
         return states
     if zero_output_for_mask:
         return states * step_mask
-    return states * ops.minimum(ops.cumsum(step_mask, axis=0), 1)
+    return states * ops.minimum(ops.cumsum(step_mask, axis=axis), 1)

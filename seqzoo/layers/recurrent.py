@@ -10,6 +10,7 @@ from seqzoo._compat import backend_lstm
 from seqzoo._compat import backend_rnn
 from seqzoo.cells.gru import GRUCell
 from seqzoo.cells.lstm import LSTMCell
+from seqzoo.cells.minimal import MinimalCell
 from seqzoo.cells.peephole_lstm import PeepholeLSTMCell
 from seqzoo.cells.simple_rnn import SimpleRNNCell
 from seqzoo.fused import gru_reset_before_steps
@@ -17,6 +18,7 @@ from seqzoo.fused import gru_steps
 from seqzoo.fused import lstm_steps
 from seqzoo.fused import minimal_gru_steps
 from seqzoo.fused import peephole_lstm_steps
+from seqzoo.fused import scan
 from seqzoo.fused import simple_rnn_steps
 
 # The cells that seqzoo's own fused kernels run (`fused_kernel` picks the steps).
@@ -101,6 +103,13 @@ class Recurrent(keras.layers.RNN):
     are the cell's, masks included; see `benchmarks/RESULTS.md` for the
     speed.
 
+    A `MinGRUCell` or `MinLSTMCell` (not unrolled), whose gates read x<t>
+    only, runs its whole sequence at once on every backend: one product
+    gives every step's (a<t>, b<t>) and a parallel scan the recurrence
+    h<t> = a<t> h<t-1> + b<t> (`seqzoo.fused.scan`), in O(log T)
+    sequential steps instead of T; where Keras's scan does not run (PyTorch
+    on a GPU, or in another dtype than float32) it runs step by step.
+
     Any other cell, or `fused=False`, runs step by step:
     a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
     does not depend on the state) and `step` (everything that does). With
@@ -131,9 +140,10 @@ class Recurrent(keras.layers.RNN):
         cell: a seqzoo cell (a `seqzoo.cells.RecurrentCell`).
         hoist_inputs: whether to project every input step at once, when the
             cell runs step by step.
-        fused: `"auto"` runs a fused kernel where there is one for the cell
-            and backend, `True` insists (a `ValueError` says why there is
-            none), `False` always runs step by step.
+        fused: `"auto"` runs a fused kernel (or the parallel scan) where
+            there is one for the cell and backend, `True` insists (a
+            `ValueError` says why there is none), `False` always runs step
+            by step.
         **kwargs: the arguments of `keras.layers.RNN` (`return_sequences`,
             `return_state`, `go_backwards`, `stateful`, `unroll`,
             `zero_output_for_mask`, ...).
@@ -159,10 +169,12 @@ class Recurrent(keras.layers.RNN):
     def _unfusable_reason(self):
         """Why the cell has no fused kernel, or `None` if it may have one."""
         cell = self.cell
+        if isinstance(cell, MinimalCell):
+            return "a parallel scan does not unroll" if self.unroll else None
         if type(cell) not in FUSED_CELLS:
             return (
-                "only a standard SimpleRNNCell, GRUCell, LSTMCell or PeepholeLSTMCell has a "
-                f"fused kernel (the cell is a {type(cell).__name__})"
+                "only a standard SimpleRNNCell, GRUCell, LSTMCell or PeepholeLSTMCell has a fused "
+                f"kernel, and a MinGRUCell or MinLSTMCell a parallel scan (the cell is a {type(cell).__name__})"
             )
         if cell.activation is not activations.tanh:
             return "a fused kernel needs activation='tanh'"
@@ -197,7 +209,7 @@ class Recurrent(keras.layers.RNN):
         if self._tries_fused:
             try:
                 return self._fused_loop(sequences, initial_state, mask, training)
-            except NotImplementedError as error:  # PyTorch's kernels, for this call
+            except NotImplementedError as error:  # PyTorch's kernels or Keras's scan, for this call
                 if self.fused is True:
                     raise ValueError(
                         f"Received fused=True, but {error}; pass fused='auto' to run the step loop."
@@ -226,8 +238,19 @@ class Recurrent(keras.layers.RNN):
         )
 
     def _fused_loop(self, sequences, initial_state, mask, training):
-        """The whole sequence through a fused kernel (`NotImplementedError` where PyTorch's do not apply)."""
+        """The whole sequence through a fused kernel or scan (`NotImplementedError` where it does not apply)."""
         cell = self.cell
+        if isinstance(cell, MinimalCell):
+            outputs, states = scan.run(
+                cell,
+                sequences,
+                initial_state,
+                mask=mask,
+                go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                training=training,
+            )
+            return outputs[:, -1], outputs, states
         if training and cell.dropout > 0:
             dropout_mask = cell.get_dropout_mask(sequences[:, 0])
             sequences = sequences * ops.expand_dims(dropout_mask, 1)

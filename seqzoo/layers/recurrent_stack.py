@@ -23,7 +23,8 @@ class RecurrentStack(keras.layers.Layer):
     `return_sequences=True`, else only its final output.
 
     Args:
-        cell: `"rnn"`, `"gru"`, `"lstm"` or `"peephole"`.
+        cell: `"rnn"`, `"gru"`, `"lstm"`, `"peephole"`, `"mingru"` or
+            `"minlstm"` (whose layers run a parallel scan).
         units: positive integer, the size of a<t> in every layer.
         depth: number of stacked layers.
         bidirectional: whether each layer reads the sequence both ways.

@@ -145,7 +145,7 @@ def resolve(config, name="config"):
             f"bidirectional (received decoder.bidirectional=True); make the encoder "
             f"(backbone.bidirectional) bidirectional instead."
         )
-    check_cell_options(backbone, name)
+    check_cell_options(backbone, name, (resolved.get("decoder") or {}).get("recurrent_dropout"))
     optimizer = resolved["optimizer"]
     if optimizer["clipnorm"] is not None and optimizer["clipvalue"] is not None:
         raise ValueError(
@@ -155,6 +155,11 @@ def resolve(config, name="config"):
         )
     resolved["search"] = config.get("search") or {}
     check_search(resolved, name)
+    if "backbone.recurrent_dropout" in resolved["search"] and not cells.get(backbone["cell"]).has_recurrent_kernel:
+        raise ValueError(
+            f"{name}: search.backbone.recurrent_dropout does not apply to the {backbone['cell']} cell, "
+            "which has no recurrent kernel (its gates read x<t> only)."
+        )
     return resolved
 
 
@@ -222,8 +227,8 @@ def check_search_values(key, kind, values, name):
         field.check(f"search.{key}", value)
 
 
-def check_cell_options(backbone, name):
-    """Checks `backbone.cell_options` by name, then by building the cell."""
+def check_cell_options(backbone, name, decoder_recurrent_dropout=None):
+    """Checks `backbone.cell_options` by name, then by building the cell with each recurrent dropout rate."""
     cell_class = cells.get(backbone["cell"])
     allowed = set()
     for klass in cell_class.__mro__:
@@ -233,7 +238,8 @@ def check_cell_options(backbone, name):
     for key in backbone["cell_options"]:
         if key not in allowed:
             raise unknown_name_error(f"option of the {backbone['cell']} cell in {name}", key, allowed)
-    cell_class(backbone["units"], **backbone["cell_options"])
+    for rate in {backbone["recurrent_dropout"], decoder_recurrent_dropout} - {None}:
+        cell_class(backbone["units"], **{"recurrent_dropout": rate, **backbone["cell_options"]})
 
 
 def resolve_section(section, values, name, topology):

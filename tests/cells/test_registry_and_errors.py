@@ -9,6 +9,8 @@ import pytest
 import seqzoo.cells
 from seqzoo.cells import GRUCell
 from seqzoo.cells import LSTMCell
+from seqzoo.cells import MinGRUCell
+from seqzoo.cells import MinLSTMCell
 from seqzoo.cells import PeepholeLSTMCell
 from seqzoo.cells import SimpleRNNCell
 
@@ -18,7 +20,14 @@ CLASS_IDS = [cls.__name__ for cls in CLASSES]
 
 @pytest.mark.parametrize(
     "name, cls",
-    [("rnn", SimpleRNNCell), ("gru", GRUCell), ("lstm", LSTMCell), ("peephole", PeepholeLSTMCell)],
+    [
+        ("rnn", SimpleRNNCell),
+        ("gru", GRUCell),
+        ("lstm", LSTMCell),
+        ("peephole", PeepholeLSTMCell),
+        ("mingru", MinGRUCell),
+        ("minlstm", MinLSTMCell),
+    ],
 )
 def test_get_returns_the_class(name, cls):
     assert seqzoo.cells.get(name) is cls
@@ -26,7 +35,7 @@ def test_get_returns_the_class(name, cls):
 
 @pytest.mark.parametrize(
     "name, closest",
-    [("lstn", "lstm"), ("gur", "gru"), ("rn", "rnn"), ("peep_hole", "peephole")],
+    [("lstn", "lstm"), ("gur", "gru"), ("rn", "rnn"), ("peep_hole", "peephole"), ("min_gru", "mingru")],
 )
 def test_get_unknown_name_names_it_and_the_closest(name, closest):
     with pytest.raises(ValueError) as info:
@@ -39,7 +48,7 @@ def test_get_unknown_name_names_it_and_the_closest(name, closest):
 
 
 def test_get_far_off_name_lists_the_allowed_ones():
-    with pytest.raises(ValueError, match=r"'transformer'.*Allowed: gru, lstm, peephole, rnn"):
+    with pytest.raises(ValueError, match=r"'transformer'.*Allowed: gru, lstm, mingru, minlstm, peephole, rnn"):
         seqzoo.cells.get("transformer")
 
 
@@ -105,3 +114,33 @@ def test_sequence_into_the_cell_names_the_received_shape(cls):
     with pytest.raises(ValueError, match=re.escape("(3, 7, 5)")) as info:
         cell(np.zeros((3, 7, 5), "float32"), states)
     assert "(batch, features)" in str(info.value)
+
+
+MINIMAL = [MinGRUCell, MinLSTMCell]
+
+
+@pytest.mark.parametrize("cls", MINIMAL, ids=[cls.__name__ for cls in MINIMAL])
+@pytest.mark.parametrize(
+    "argument, value",
+    [
+        ("activation", "tanh"),
+        ("recurrent_initializer", "orthogonal"),
+        ("recurrent_regularizer", "l2"),
+        ("recurrent_constraint", "max_norm"),
+        ("recurrent_dropout", 0.2),
+    ],
+)
+def test_options_a_minimal_cell_cannot_apply_are_errors(cls, argument, value):
+    with pytest.raises(ValueError, match=re.escape(f"Received {argument}={value!r}; {cls.__name__}")):
+        cls(4, **{argument: value})
+
+
+@pytest.mark.parametrize("cls", MINIMAL, ids=[cls.__name__ for cls in MINIMAL])
+def test_minimal_cell_config_round_trips_without_the_options_it_refuses(cls):
+    cell = cls(4, dropout=0.25, use_bias=False, seed=3, recurrent_dropout=0.0)
+    config = cell.get_config()
+    assert not {"activation", "recurrent_initializer", "recurrent_dropout"} & set(config)
+    again = cls.from_config(config)
+    assert (again.units, again.dropout, again.use_bias, again.seed) == (4, 0.25, False, 3)
+    with pytest.raises(ValueError, match=re.escape("units=0")):
+        cls(0)

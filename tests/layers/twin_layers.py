@@ -31,6 +31,8 @@ CELL_CASES = {
     "lstm_cell_clip": (seqzoo.cells.LSTMCell, {"cell_clip": CELL_CLIP}),
     "peephole": (seqzoo.cells.PeepholeLSTMCell, {}),
     "peephole_cell_clip": (seqzoo.cells.PeepholeLSTMCell, {"cell_clip": CELL_CLIP}),
+    "mingru": (seqzoo.cells.MinGRUCell, {}),
+    "minlstm": (seqzoo.cells.MinLSTMCell, {}),
 }
 
 

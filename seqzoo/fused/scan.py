@@ -1,0 +1,106 @@
+"""The minimal cells' whole sequence at once: h<t> = a<t> h<t-1> + b<t> by a parallel scan, in `keras.ops`.
+
+A minimal cell (`seqzoo.cells.MinGRUCell`, `MinLSTMCell`) reads x<t> alone
+in its gates, so every step's (a<t>, b<t>) comes from one product over the
+whole sequence, and the recurrence is a first-order linear one. Spans
+compose associatively, (a1, b1) then (a2, b2) = (a1 a2, a2 b1 + b2), so
+`keras.ops.associative_scan` gives every h<t> in O(log T) sequential depth
+(`jax.lax.associative_scan` on JAX, Keras's own on TensorFlow and PyTorch):
+one implementation for every backend.
+
+The scan runs in linear space. Feng et al. (2024) take logs because their
+form is Heinsen's, h<t> = A<t> (h<0> + Σ b<k> / A<k>) with A<t> = a<1> ...
+a<t>, which divides by products that underflow; a pairwise scan never
+divides, so a product of a<t> that underflows is just its true value, 0.
+Measured at batch 16, T = 1024, 256 units (forward and gradient, on a
+2-core CPU): the log-space scan (logaddexp at every level) took 1.2x
+(TensorFlow), 1.3x (PyTorch) and 4.3x (JAX) the linear one's time, with no
+better accuracy (both within 1.4e-6 of float64); Heinsen's form, with the
+running max that `keras.ops` lacks for a logcumsumexp, was off by 5 there.
+In linear space the state h<0> may have any sign, and a masked step
+(which carries the state) is exactly a<t> = 1, b<t> = 0.
+"""
+
+import keras
+from keras import ops
+
+from seqzoo.fused import sequence
+
+
+def _compose(earlier, later):
+    """Two spans of the recurrence as one: (a1 a2, a2 b1 + b2)."""
+    a1, b1 = earlier
+    a2, b2 = later
+    return a1 * a2, a2 * b1 + b2
+
+
+def linear_recurrence(a, b, initial_state, keep=None):
+    """h<t> = a<t> h<t-1> + b<t> for every t at once.
+
+    Args:
+        a: a<t>, `(batch, time, units)`.
+        b: b<t>, `(batch, time, units)`.
+        initial_state: h<0>, `(batch, units)`.
+        keep: optional `(batch, time, 1)` booleans; where False, the step
+            carries h<t-1> unchanged.
+
+    Returns:
+        h<t> of every step, `(batch, time, units)`.
+    """
+    if keep is not None:
+        a = ops.where(keep, a, ops.ones_like(a))
+        b = ops.where(keep, b, ops.zeros_like(b))
+    a_product, h = ops.associative_scan(_compose, (a, b), axis=1)
+    return a_product * ops.expand_dims(initial_state, 1) + h
+
+
+def _unsupported(inputs):
+    """Why Keras's scan cannot run on these inputs, or `None`.
+
+    Keras 3's PyTorch `associative_scan` builds its interleaving buffers
+    with `torch.zeros(shape)`: float32, on the CPU, whatever its inputs are.
+    """
+    if keras.backend.backend() != "torch":
+        return None
+    if inputs.device.type != "cpu" or inputs.dtype != ops.convert_to_tensor(0.0, "float32").dtype:
+        return (
+            f"Keras's associative_scan on PyTorch runs float32 on the CPU only, not {inputs.dtype} on {inputs.device}"
+        )
+    return None
+
+
+def run(cell, inputs, initial_state, mask=None, go_backwards=False, zero_output_for_mask=False, training=False):
+    """Runs a minimal cell over `inputs` at once, as `keras.layers.RNN(cell)` would step by step.
+
+    Args:
+        cell: a built `seqzoo.cells.MinimalCell`.
+        inputs: x, `(batch, time, features)`.
+        initial_state: `[h<0>]`, `(batch, units)`.
+        mask: optional boolean `(batch, time)`; a masked step keeps the state
+            of the step before.
+        go_backwards: whether to read the sequence from its end.
+        zero_output_for_mask: whether masked steps output zeros rather than
+            the output of the step before.
+        training: whether the cell's input dropout is active (one mask per
+            sequence, as in the step loop).
+
+    Returns:
+        `(outputs, states)`: every step's output `(batch, time, units)` in
+        the order read, and `[h<T>]`.
+
+    Raises:
+        NotImplementedError: where Keras's scan does not run (PyTorch on a
+            GPU or in another dtype than float32), so the step loop runs.
+    """
+    reason = _unsupported(inputs)
+    if reason:
+        raise NotImplementedError(reason)
+    a, b = cell.scan_coefficients(cell.project_inputs(inputs, training=training))
+    keep = None if mask is None else ops.expand_dims(ops.cast(mask, "bool"), -1)
+    if go_backwards:
+        a, b = ops.flip(a, axis=1), ops.flip(b, axis=1)
+        keep = None if keep is None else ops.flip(keep, axis=1)
+    states = linear_recurrence(a, b, initial_state[0], keep)
+    step_mask = None if keep is None else ops.cast(keep, states.dtype)
+    outputs = sequence.read_outputs(states, step_mask, zero_output_for_mask, axis=1)
+    return outputs, [states[:, -1]]

@@ -1,0 +1,171 @@
+"""The parallel scan of the minimal cells gives the numbers of their step loop, on every backend."""
+
+import keras
+import numpy as np
+import pytest
+from backend_helpers import to_numpy
+from cells import numpy_reference as ref
+from twin_layers import ATOL
+from twin_layers import UNITS
+from twin_layers import B
+from twin_layers import F
+from twin_layers import T
+from twin_layers import assert_same_outputs_and_gradients
+from twin_layers import inputs
+from twin_layers import padding_mask
+from twin_layers import twins
+
+import seqzoo
+from seqzoo.layers import RecurrentStack
+from seqzoo.layers.recurrent import Recurrent
+from seqzoo.tbptt import TimeChunks
+
+CASES = ["mingru", "minlstm"]
+REFERENCES = {"mingru": ref.mingru_step, "minlstm": ref.minlstm_step}
+
+
+def left_padding_mask():
+    """Rows padded at the front (where Keras outputs zeros, not h<0>), and one inside."""
+    mask = np.ones((B, T), dtype=bool)
+    mask[0, :2] = False
+    mask[2, :1] = False
+    mask[1, 3] = False
+    return keras.ops.convert_to_tensor(mask)
+
+
+def random_state(seed=3, scale=2.0):
+    """h<0> with entries of both signs."""
+    state = np.random.default_rng(seed).normal(scale=scale, size=(B, UNITS)).astype("float32")
+    assert (state < 0).any() and (state > 0).any()
+    return keras.ops.convert_to_tensor(state)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("mask", [None, padding_mask, left_padding_mask], ids=["unmasked", "right", "left"])
+def test_scan_outputs_and_gradients_equal_the_step_loop(case, go_backwards, mask):
+    x = inputs()
+    plain, scanned = twins(case, x, fused=True, go_backwards=go_backwards)
+    assert scanned._tries_fused
+    kwargs = {"mask": mask()} if mask else {}
+    assert_same_outputs_and_gradients(plain, scanned, x, initial_state=[random_state()], **kwargs)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_last_output_and_masked_outputs_equal_the_step_loop(case, zero_output_for_mask):
+    x = inputs()
+    options = {"return_sequences": False, "zero_output_for_mask": zero_output_for_mask}
+    plain, scanned = twins(case, x, fused=True, **options)
+    assert_same_outputs_and_gradients(plain, scanned, x, mask=left_padding_mask())
+    plain, scanned = twins(case, x, fused=True, zero_output_for_mask=zero_output_for_mask)
+    assert_same_outputs_and_gradients(plain, scanned, x, mask=padding_mask())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_scan_matches_the_numpy_reference_over_a_long_sequence(case):
+    # 300 steps from a large state of either sign, with padding at both ends:
+    # the scan's products of a<t> fall far below float32's smallest normal.
+    length = 300
+    x = inputs(4, shape=(B, length, F))
+    mask = np.ones((B, length), dtype=bool)
+    mask[0, :40] = False
+    mask[1, 250:] = False
+    layer = Recurrent(seqzoo.cells.get(case)(UNITS), return_sequences=True, return_state=True, fused=True)
+    layer.build(x.shape)
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(scale=0.5, size=w.shape) for w in layer.get_weights()]
+    layer.set_weights(weights)
+    start = 10.0 * to_numpy(random_state())
+
+    got = to_numpy(layer(x, mask=keras.ops.convert_to_tensor(mask), initial_state=[start]))
+    outputs, states = ref.run_sequence(lambda xt, s: REFERENCES[case](xt, s, weights), x, [start], mask)
+
+    np.testing.assert_allclose(got[0], outputs, atol=ATOL, rtol=1e-5)
+    np.testing.assert_allclose(got[1], states[0], atol=ATOL, rtol=1e-5)
+    # The state moved far from h<0> (which the first row carries through its padding).
+    assert np.abs(states[0] - start).min() > 1e-2
+    np.testing.assert_allclose(got[0][0, 39], np.zeros(UNITS), atol=0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bidirectional_scan_equals_the_step_loop(case):
+    x = inputs()
+    plain_rnn, scanned_rnn = twins(case, x, fused=True)
+    plain = keras.layers.Bidirectional(plain_rnn)
+    scanned = keras.layers.Bidirectional(scanned_rnn)
+    plain(x)
+    scanned(x)
+    assert isinstance(scanned.backward_layer, Recurrent) and scanned.backward_layer._tries_fused
+    scanned.set_weights(plain.get_weights())
+    assert_same_outputs_and_gradients(plain, scanned, x, mask=left_padding_mask())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_input_dropout_in_training_uses_the_step_loops_mask(case):
+    x = inputs()
+    plain, scanned = twins(case, x, {"dropout": 0.3, "seed": 7}, fused=True)
+    assert_same_outputs_and_gradients(plain, scanned, x, training=True, mask=padding_mask())
+    assert not np.allclose(to_numpy(scanned(x, training=True)[0]), to_numpy(scanned(x)[0]), atol=1e-3)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_stateful_chunks_equal_the_whole_sequence(case):
+    x = inputs()
+    whole = Recurrent(seqzoo.cells.get(case)(UNITS), return_sequences=True, fused=True)
+    chunked = Recurrent(seqzoo.cells.get(case)(UNITS), return_sequences=True, fused=True, stateful=True)
+    whole.build(x.shape)
+    chunked.build(x.shape)
+    for ours, theirs in zip(chunked.trainable_variables, whole.trainable_variables):
+        ours.assign(theirs)
+    chunks = [to_numpy(chunked(chunk)) for (chunk,) in TimeChunks(x, None, 2)]
+    np.testing.assert_allclose(np.concatenate(chunks, axis=1), to_numpy(whole(x)), atol=ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_keras_rnn_and_recurrent_stack_hold_the_same_weights_and_numbers(case):
+    # The check kept with issue 24.
+    x = inputs(shape=(B, T, 24))
+    plain = keras.layers.RNN(seqzoo.cells.get(case)(24))
+    stack = RecurrentStack(case, units=24, return_sequences=False)
+    plain(x)
+    stack(x)
+    assert [tuple(w.shape) for w in stack.weights] == [tuple(w.shape) for w in plain.weights]
+    assert [w.name for w in stack.weights] == ["kernel", "bias"]
+    rng = np.random.default_rng(0)
+    plain.set_weights([rng.normal(scale=0.3, size=w.shape) for w in plain.weights])
+    stack.set_weights(plain.get_weights())
+    np.testing.assert_allclose(to_numpy(stack(x)), to_numpy(plain(x)), atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_keras_file_round_trip_predicts_the_same(case, tmp_path):
+    x = inputs()
+    model = keras.Sequential(
+        [keras.Input((T, F)), RecurrentStack(case, units=UNITS, depth=2, bidirectional=True, residual=True)]
+    )
+    model.set_weights([np.random.default_rng(1).normal(scale=0.5, size=w.shape) for w in model.get_weights()])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded.layers[0].cells[0]) is seqzoo.cells.get(case)
+    np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(model(x)), atol=1e-6)
+
+
+def test_half_precision_is_close_to_float32():
+    x = inputs()
+    full = Recurrent(seqzoo.cells.MinGRUCell(UNITS), return_sequences=True)
+    half = Recurrent(
+        seqzoo.cells.MinGRUCell(UNITS, dtype="mixed_float16"), return_sequences=True, dtype="mixed_float16"
+    )
+    full.build(x.shape)
+    half.build(x.shape)
+    half.set_weights(full.get_weights())
+    got = to_numpy(half(x))
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float32), to_numpy(full(x)), atol=5e-3)
+
+
+def test_unrolled_layer_refuses_the_scan():
+    with pytest.raises(ValueError, match="does not unroll"):
+        Recurrent(seqzoo.cells.MinLSTMCell(UNITS), fused=True, unroll=True)
