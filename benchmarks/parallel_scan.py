@@ -349,6 +349,12 @@ def main():
     )
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     parser.add_argument("--json", help="where a single-backend run writes its records")
+    parser.add_argument(
+        "--records",
+        nargs="+",
+        default=[],
+        help="records that single-backend runs wrote (--json), used instead of timing those backends again",
+    )
     parser.add_argument("--memory-case", nargs=2, metavar=("BACKEND", "CONTENDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     lengths = args.lengths or ([64, 1024] if args.quick else list(LENGTHS))
@@ -366,7 +372,12 @@ def main():
                 json.dump(records, out)
         return
     records, memory = [], {}
+    for path in args.records:
+        with open(path) as saved:
+            records.extend(json.load(saved))
     for backend in BACKENDS:
+        if any(record["backend"] == backend for record in records):
+            continue
         path = os.path.join(HERE, f".parallel_scan_{backend}.json")
         command = [sys.executable, __file__, "--backend", backend, "--json", path, "--lengths", *map(str, lengths)]
         command += ["--contenders", *args.contenders] + (["--quick"] if args.quick else [])
@@ -374,6 +385,7 @@ def main():
         with open(path) as out:
             records.extend(json.load(out))
         os.remove(path)
+    records.sort(key=lambda record: (BACKENDS.index(record["backend"]), record["time_steps"]))
     os.environ["KERAS_BACKEND"] = BACKENDS[0]
     names = list(records[0]["tokens_per_second"])
     for backend in BACKENDS:
