@@ -7,13 +7,15 @@ compiled; the first two steps, which compile, are not timed). The
 contenders:
 
 - `mingru`, `minlstm`: `seqzoo.layers.RecurrentStack("mingru" | "minlstm")`,
-  the whole sequence at once by an associative scan (`keras.ops.associative_scan`
-  in log space), O(log T) sequential depth;
+  the whole sequence at once: every gate from one product over all steps,
+  then an associative scan of h<t> = a<t> h<t-1> + b<t>
+  (`seqzoo.fused.scan`, `keras.ops.associative_scan`), O(log T) sequential
+  depth;
 - `gru`, `lstm`: seqzoo's fused GRU and LSTM kernels (`RecurrentStack("gru")`,
   `"lstm"`), one step after another;
 - `keras_gru`: Keras's built-in `keras.layers.GRU`;
 - `mingru_keras`: the `MinGRU` layer of the PyPI package `mingru-keras`
-  (a plain associative scan, not in log space), when it is installed; on
+  (the same kind of scan, without the paper's g), when it is installed; on
   TensorFlow its output loses its static shape, so it is reshaped to
   `(batch, T, units)` (no copy).
 
@@ -21,7 +23,8 @@ The contenders of a sequence length are timed in one process, alternately
 (A B C A B C ...), several rounds; each reports the median wall time and CPU
 time of a step, and the table gives its tokens (batch x time steps) per second
 as a ratio to seqzoo's fused GRU at the same T. Memory per step is measured
-apart, one fresh process per contender and backend (T ascending): the peak
+apart (`--memory-lengths`, T=1024 by default), one fresh process per
+contender and backend (T ascending): the peak
 resident memory a training step adds to the process (`ru_maxrss` after the
 steps minus the resident size before them).
 
@@ -181,17 +184,15 @@ def run_backend(backend, quick, lengths, names):
         steps, repeats = rounds(time_steps, quick)
         seconds, cpu_seconds = alternate(runners, repeats, steps)
         tokens = BATCH * time_steps
+        medians = {name: statistics.median(values) for name, values in seconds.items()}
         record = {
             "backend": backend,
             "time_steps": time_steps,
             "steps_per_run": steps,
             "repeats": repeats,
-            "seconds_per_step": {name: statistics.median(values) for name, values in seconds.items()},
-            "tokens_per_second": {name: tokens / statistics.median(values) for name, values in seconds.items()},
-            "tokens_per_cpu_second": {name: tokens / statistics.median(values) for name, values in cpu_seconds.items()},
-            "spread": {
-                name: (max(values) - min(values)) / statistics.median(values) for name, values in seconds.items()
-            },
+            "tokens_per_second": {name: tokens / median for name, median in medians.items()},
+            "tokens_per_cpu_second": {name: tokens / statistics.median(cpu_seconds[name]) for name in medians},
+            "spread": {name: (max(seconds[name]) - min(seconds[name])) / median for name, median in medians.items()},
             "load": (load_before + os.getloadavg()[0]) / 2,
         }
         print(format_record(record), flush=True)
@@ -237,7 +238,7 @@ def memory_records(backend, names, lengths):
     memory = {}
     for name in names:
         result = subprocess.run(
-            [sys.executable, __file__, "--memory-case", backend, name, "--lengths", *map(str, lengths)],
+            [sys.executable, __file__, "--memory-case", backend, name, "--memory-lengths", *map(str, lengths)],
             check=True,
             capture_output=True,
             text=True,
@@ -314,15 +315,19 @@ def results_text(records, memory, quick, parity):
             + " | ".join(ratios)
             + f" | {max(r['spread'].values()):.0%} | {r['load']:.1f} |"
         )
-    lengths = sorted({r["time_steps"] for r in records})
-    lines += [
-        "",
-        "Memory per training step: the peak resident MiB a step adds to a fresh process (T ascending, one process "
-        "per contender and backend).",
-        "",
-        "| backend | contender | " + " | ".join(f"T={t}" for t in lengths) + " |",
-        "|" + " --- |" * (2 + len(lengths)),
-    ]
+    lengths = sorted({t for by_name in memory.values() for growth in by_name.values() for t in growth})
+    lines += (
+        []
+        if not memory
+        else [
+            "",
+            "Memory per training step: the peak resident MiB a step adds to a fresh process (T ascending, one process "
+            "per contender and backend).",
+            "",
+            "| backend | contender | " + " | ".join(f"T={t}" for t in lengths) + " |",
+            "|" + " --- |" * (2 + len(lengths)),
+        ]
+    )
     for backend, by_name in memory.items():
         for name, growth in by_name.items():
             lines.append(f"| {backend} | {name} | " + " | ".join(f"{growth[t]:,.0f}" for t in lengths) + " |")
@@ -333,8 +338,8 @@ def results_text(records, memory, quick, parity):
             f'`mingru_keras.MinGRU` against `RecurrentStack("mingru")` on copied weights (TensorFlow, batch 2, '
             "T=33), where their forms match: seqzoo's candidate is g(v) = v + 0.5 for v >= 0 (every candidate "
             f"pre-activation here >= {smallest:.2f}) and seqzoo's candidate bias is mingru-keras's - 0.5; "
-            f"max |difference| {difference:.1e}. `mingru-keras` has no g (its candidate can be negative), no "
-            "log-space scan and no minLSTM.",
+            f"max |difference| {difference:.1e}. `mingru-keras` has no g (its candidate can be negative) and no "
+            "minLSTM.",
         ]
     lines += ["", "![ratio over T](parallel_scan.png)"]
     return "\n".join(lines)
@@ -348,6 +353,13 @@ def main():
         "--lengths", nargs="+", type=int, help=f"sequence lengths (default {' '.join(map(str, LENGTHS))})"
     )
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
+    parser.add_argument(
+        "--memory-lengths",
+        nargs="*",
+        type=int,
+        default=[TARGET_T],
+        help=f"sequence lengths of the memory table (default {TARGET_T}; none: no memory table)",
+    )
     parser.add_argument("--json", help="where a single-backend run writes its records")
     parser.add_argument(
         "--records",
@@ -361,7 +373,7 @@ def main():
     sys.path.insert(0, os.path.dirname(HERE))  # the checkout's seqzoo, installed or not
     if args.memory_case:
         backend, name = args.memory_case
-        print(json.dumps(measure_memory(backend, name, lengths)))
+        print(json.dumps(measure_memory(backend, name, args.memory_lengths)))
         return
     if BASELINE not in args.contenders:
         parser.error(f"--contenders must include {BASELINE!r}: the ratios are against it")
@@ -388,8 +400,8 @@ def main():
     records.sort(key=lambda record: (BACKENDS.index(record["backend"]), record["time_steps"]))
     os.environ["KERAS_BACKEND"] = BACKENDS[0]
     names = list(records[0]["tokens_per_second"])
-    for backend in BACKENDS:
-        memory[backend] = memory_records(backend, names, lengths)
+    for backend in BACKENDS if args.memory_lengths else ():
+        memory[backend] = memory_records(backend, names, args.memory_lengths)
     parity = mingru_keras_difference() if "mingru_keras" in names else None
     write_plot(records, PLOT)
     write_section("parallel-scan", results_text(records, memory, args.quick, parity))
