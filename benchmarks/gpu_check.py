@@ -10,14 +10,17 @@ and each cell, on equal weights:
   outputs, final states, and the gradients of the inputs and every weight;
   and seqzoo's fused kernels for the forms cuDNN has not (the GRU with
   `reset_after=False`, the minimal GRU, the peephole LSTM, recurrent dropout)
-  against their own step loop (`fused=False`); on PyTorch, where
+  and the parallel scan of minGRU and minLSTM against their own step loop
+  (`fused=False`); on PyTorch, where
   `fused=True` runs PyTorch's own kernels (cuDNN) for the SimpleRNN, GRU
   and LSTM, masks included, and the other forms run the step loop, the
-  three against Keras's layers;
+  three against Keras's layers (Keras's PyTorch scan cannot run on a GPU,
+  so minGRU and minLSTM run their step loop there: nothing to compare);
 - throughput: `model.train_on_batch` of one layer (batch 64, T=100, input
   width 128, 256 units, MSE, Adam), Keras's layer and seqzoo's
   `RecurrentStack` as `seqzoo.build` makes it timed alternately, medians
-  compared (target: seqzoo >= 0.9x Keras's).
+  compared (target: seqzoo >= 0.9x Keras's); minGRU and minLSTM (the
+  parallel scan) against Keras's GRU and LSTM, for the record.
 
 It writes its table into `benchmarks/RESULTS.md` (section `gpu-check`) and
 exits with status 1 when a parity check fails, 2 when there is no GPU.
@@ -54,6 +57,8 @@ PARITY_CASES = [
     ("gru minimal", "gru", {"minimal": True}, None),
     ("peephole", "peephole", {}, None),
     ("lstm recurrent_dropout", "lstm", {"recurrent_dropout": 0.3, "seed": 1}, None),
+    ("mingru parallel scan", "mingru", {}, None),
+    ("minlstm parallel scan", "minlstm", {}, None),
 ]
 # On PyTorch, `fused=True` means PyTorch's kernels, which compute the standard cells only.
 TORCH_PARITY_CASES = [
@@ -61,7 +66,8 @@ TORCH_PARITY_CASES = [
     ("gru", "gru", {}, "GRU"),
     ("rnn", "rnn", {}, "SimpleRNN"),
 ]
-SPEED_CASES = [("lstm", "LSTM"), ("gru", "GRU")]
+# (seqzoo cell, Keras's layer): the minimal cells' parallel scan timed against Keras's cuDNN GRU and LSTM.
+SPEED_CASES = [("lstm", "LSTM"), ("gru", "GRU"), ("mingru", "GRU"), ("minlstm", "LSTM")]
 
 
 def gradients(layer, x, mask, training):
@@ -211,7 +217,8 @@ def throughput(backend, repeats=7, steps=5):
                 float(keras.ops.convert_to_numpy(model.trainable_variables[0])[0, 0])  # wait for the device
                 seconds[name].append((time.perf_counter() - start) / steps)
         tokens = {name: BATCH * TIME_STEPS / statistics.median(values) for name, values in seconds.items()}
-        rows.append({"backend": backend, "cell": cell, "keras": tokens["keras"], "seqzoo": tokens["seqzoo"]})
+        label = cell if cell == keras_layer.lower() else f"{cell} (against {keras_layer})"
+        rows.append({"backend": backend, "cell": label, "keras": tokens["keras"], "seqzoo": tokens["seqzoo"]})
         print(rows[-1], flush=True)
     return rows
 

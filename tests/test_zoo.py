@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 import seqzoo
+from seqzoo.architectures import TOPOLOGIES
 from seqzoo.registry import build as zoo
 from seqzoo.registry import sources
 from seqzoo.registry.schema import SECTIONS
@@ -101,7 +102,7 @@ def test_list_models_filters_with_fnmatch():
     assert lstm, "no lstm_* models"
     assert lstm == [name for name in seqzoo.list_models() if name.startswith("lstm_")]
     assert "lstm_bi_deep" in lstm and "gru_bi_deep" not in lstm
-    assert seqzoo.list_models("*_bi_deep") == [f"{cell}_bi_deep" for cell in sorted(CELLS)]
+    assert seqzoo.list_models("*_bi_deep") == [f"{cell}_bi_deep" for cell in sorted((*CELLS, "mingru"))]
     assert seqzoo.list_models("no_such_model_*") == []
 
 
@@ -129,6 +130,16 @@ def test_every_cell_direction_and_depth_is_registered(cell, direction, deep):
     assert backbone["cell"] == cell
     assert backbone["bidirectional"] is (direction == "bi")
     assert (backbone["depth"] > 1) is bool(deep)
+
+
+def test_minimal_cells_have_models_of_every_topology():
+    names = seqzoo.list_models("min*")
+    assert len(names) >= 6
+    configs = [seqzoo.get_config(name) for name in names]
+    assert {config["backbone"]["cell"] for config in configs} == {"mingru", "minlstm"}
+    assert {config["topology"] for config in configs} == set(TOPOLOGIES)
+    deep = seqzoo.get_config("mingru_bi_deep")["backbone"]
+    assert deep["depth"] == 3 and deep["bidirectional"] and deep["residual"]
 
 
 def test_lstm_bi_deep_is_three_bidirectional_lstm_layers():

@@ -35,12 +35,9 @@ class MinLSTMCell(MinimalCell):
 
     Args:
         units: positive integer, the size of c<t>.
-        use_bias: whether to add bu, bf and bc.
-        kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, kernel_constraint, bias_constraint: as in Keras.
-        dropout: fraction of x<t> units to drop, in training only (one mask
-            per sequence).
-        seed: seed of the dropout mask.
+        **kwargs: as for `MinGRUCell` (`use_bias`, the kernel's and bias's
+            initializers, regularizers and constraints, `dropout` on x<t>,
+            `seed`).
 
     Example:
 

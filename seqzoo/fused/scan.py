@@ -51,15 +51,23 @@ def linear_recurrence(a, b, initial_state, keep=None):
         a = ops.where(keep, a, ops.ones_like(a))
         b = ops.where(keep, b, ops.zeros_like(b))
     a_product, h = ops.associative_scan(_compose, (a, b), axis=1)
-    return a_product * ops.expand_dims(initial_state, 1) + h
+    # Traced in a graph, TensorFlow's scan loses even the rank in its `tf.cond`s: give the shape back.
+    shape = ops.shape(a)
+    return ops.reshape(a_product, shape) * ops.expand_dims(initial_state, 1) + ops.reshape(h, shape)
 
 
 def _unsupported(inputs):
     """Why Keras's scan cannot run on these inputs, or `None`.
 
-    Keras 3's PyTorch `associative_scan` builds its interleaving buffers
-    with `torch.zeros(shape)`: float32, on the CPU, whatever its inputs are.
+    Keras 3's TensorFlow `associative_scan` compares its inputs' lengths
+    with a Python `==`, which fails where a graph does not know the length
+    (a `fit` that retraced for batches of other lengths), and its fallback
+    for such lengths, 48 nested levels of `tf.cond`, takes minutes to trace.
+    Its PyTorch `associative_scan` builds its interleaving buffers with
+    `torch.zeros(shape)`: float32, on the CPU, whatever its inputs are.
     """
+    if inputs.shape[1] is None:
+        return "Keras's associative_scan needs the sequence length where the graph is traced"
     if keras.backend.backend() != "torch":
         return None
     if inputs.device.type != "cpu" or inputs.dtype != ops.convert_to_tensor(0.0, "float32").dtype:
@@ -89,8 +97,9 @@ def run(cell, inputs, initial_state, mask=None, go_backwards=False, zero_output_
         the order read, and `[h<T>]`.
 
     Raises:
-        NotImplementedError: where Keras's scan does not run (PyTorch on a
-            GPU or in another dtype than float32), so the step loop runs.
+        NotImplementedError: where Keras's scan does not run (a graph traced
+            without the sequence length, PyTorch on a GPU or in another dtype
+            than float32), so the step loop runs.
     """
     reason = _unsupported(inputs)
     if reason:

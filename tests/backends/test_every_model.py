@@ -45,7 +45,7 @@ def test_every_topology_and_input_type_is_covered():
         "classes",
         "regression",
     }
-    assert {config["backbone"]["cell"] for config in configs} == {"rnn", "gru", "lstm", "peephole"}
+    assert {config["backbone"]["cell"] for config in configs} == set(seqzoo.cells.CELLS)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -14,6 +14,7 @@ from twin_layers import F
 from twin_layers import T
 from twin_layers import assert_same_outputs_and_gradients
 from twin_layers import inputs
+from twin_layers import leading_padding_mask
 from twin_layers import padding_mask
 from twin_layers import twins
 
@@ -51,15 +52,6 @@ MODULE_CASES = [
     "lstm",
     "peephole_cell_clip",
 ]
-
-
-def leading_padding_mask():
-    """Rows that start with masked steps (where Keras outputs zeros, not a<0>)."""
-    mask = np.ones((B, T), dtype=bool)
-    mask[0, :2] = False
-    mask[2, :1] = False
-    mask[1, 3] = False
-    return keras.ops.convert_to_tensor(mask)
 
 
 @with_kernel

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from backend_helpers import SUPPORTED_BACKENDS
 from backend_helpers import to_numpy
 from cells import numpy_reference as ref
 from twin_layers import ATOL
@@ -12,6 +13,7 @@ from twin_layers import F
 from twin_layers import T
 from twin_layers import assert_same_outputs_and_gradients
 from twin_layers import inputs
+from twin_layers import leading_padding_mask
 from twin_layers import padding_mask
 from twin_layers import twins
 
@@ -24,13 +26,13 @@ CASES = ["mingru", "minlstm"]
 REFERENCES = {"mingru": ref.mingru_step, "minlstm": ref.minlstm_step}
 
 
-def left_padding_mask():
-    """Rows padded at the front (where Keras outputs zeros, not h<0>), and one inside."""
-    mask = np.ones((B, T), dtype=bool)
-    mask[0, :2] = False
-    mask[2, :1] = False
-    mask[1, 3] = False
-    return keras.ops.convert_to_tensor(mask)
+def assert_same(plain, scanned, x, **call_kwargs):
+    """Equal outputs and states, and on TensorFlow and JAX (the gradient helpers' backends) equal gradients."""
+    if keras.backend.backend() in SUPPORTED_BACKENDS:
+        assert_same_outputs_and_gradients(plain, scanned, x, **call_kwargs)
+        return
+    for expected, got in zip(to_numpy(list(plain(x, **call_kwargs))), to_numpy(list(scanned(x, **call_kwargs)))):
+        np.testing.assert_allclose(got, expected, atol=ATOL)
 
 
 def random_state(seed=3, scale=2.0):
@@ -42,13 +44,19 @@ def random_state(seed=3, scale=2.0):
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
-@pytest.mark.parametrize("mask", [None, padding_mask, left_padding_mask], ids=["unmasked", "right", "left"])
+@pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask], ids=["unmasked", "right", "left"])
 def test_scan_outputs_and_gradients_equal_the_step_loop(case, go_backwards, mask):
     x = inputs()
     plain, scanned = twins(case, x, fused=True, go_backwards=go_backwards)
     assert scanned._tries_fused
     kwargs = {"mask": mask()} if mask else {}
-    assert_same_outputs_and_gradients(plain, scanned, x, initial_state=[random_state()], **kwargs)
+    # Where the first steps read are masked, Keras's step loops disagree with one another once h<0> is not
+    # zero: TensorFlow's outputs zeros there, JAX's h<0>. The scan (like seqzoo's fused kernels) outputs
+    # zeros on every backend; the NumPy reference test below checks it from a random h<0>.
+    leading = (mask is leading_padding_mask) != go_backwards if mask else False
+    if not leading:
+        kwargs["initial_state"] = [random_state()]
+    assert_same(plain, scanned, x, **kwargs)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -57,9 +65,9 @@ def test_last_output_and_masked_outputs_equal_the_step_loop(case, zero_output_fo
     x = inputs()
     options = {"return_sequences": False, "zero_output_for_mask": zero_output_for_mask}
     plain, scanned = twins(case, x, fused=True, **options)
-    assert_same_outputs_and_gradients(plain, scanned, x, mask=left_padding_mask())
+    assert_same(plain, scanned, x, mask=leading_padding_mask())
     plain, scanned = twins(case, x, fused=True, zero_output_for_mask=zero_output_for_mask)
-    assert_same_outputs_and_gradients(plain, scanned, x, mask=padding_mask())
+    assert_same(plain, scanned, x, mask=padding_mask())
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -98,14 +106,14 @@ def test_bidirectional_scan_equals_the_step_loop(case):
     scanned(x)
     assert isinstance(scanned.backward_layer, Recurrent) and scanned.backward_layer._tries_fused
     scanned.set_weights(plain.get_weights())
-    assert_same_outputs_and_gradients(plain, scanned, x, mask=left_padding_mask())
+    assert_same(plain, scanned, x, mask=leading_padding_mask())
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_input_dropout_in_training_uses_the_step_loops_mask(case):
     x = inputs()
     plain, scanned = twins(case, x, {"dropout": 0.3, "seed": 7}, fused=True)
-    assert_same_outputs_and_gradients(plain, scanned, x, training=True, mask=padding_mask())
+    assert_same(plain, scanned, x, training=True, mask=padding_mask())
     assert not np.allclose(to_numpy(scanned(x, training=True)[0]), to_numpy(scanned(x)[0]), atol=1e-3)
 
 
@@ -169,3 +177,21 @@ def test_half_precision_is_close_to_float32():
 def test_unrolled_layer_refuses_the_scan():
     with pytest.raises(ValueError, match="does not unroll"):
         Recurrent(seqzoo.cells.MinLSTMCell(UNITS), fused=True, unroll=True)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_batches_of_other_lengths_train_as_the_step_loop_does(case):
+    # TensorFlow's `train_on_batch` retraces for a third length with the length unknown, where Keras's
+    # scan cannot run: the layer runs its step loop there, with the same numbers.
+    def model(fused):
+        stack = RecurrentStack(case, units=UNITS, return_sequences=False, fused=fused)
+        built = keras.Sequential([keras.Input((None, F)), stack, keras.layers.Dense(1)])
+        built.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        return built
+
+    scanned, stepped = model("auto"), model(False)
+    stepped.set_weights(scanned.get_weights())
+    target = np.ones((B, 1), "float32")
+    for length in (3, 5, 7, 9):
+        x = inputs(length, shape=(B, length, F))
+        np.testing.assert_allclose(scanned.train_on_batch(x, target), stepped.train_on_batch(x, target), rtol=1e-5)

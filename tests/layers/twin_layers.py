@@ -48,6 +48,15 @@ def padding_mask():
     return keras.ops.convert_to_tensor(mask)
 
 
+def leading_padding_mask():
+    """Rows that start with masked steps (where Keras outputs zeros, not a<0>), and one masked inside."""
+    mask = np.ones((B, T), dtype=bool)
+    mask[0, :2] = False
+    mask[2, :1] = False
+    mask[1, 3] = False
+    return keras.ops.convert_to_tensor(mask)
+
+
 def twins(case, x, cell_kwargs=None, fused=False, **layer_kwargs):
     """`keras.layers.RNN(cell)` and `Recurrent(cell, fused=fused)` on equal random weights."""
     cls, kwargs = CELL_CASES[case]
