@@ -161,8 +161,12 @@ def mingru_keras_difference():
     return float(difference), smallest
 
 
-def run_backend(backend, quick, lengths, names):
-    """Times every contender at every T on one backend (this process); returns the records."""
+def run_backend(backend, quick, lengths, names, json_path=None):
+    """Times every contender at every T on one backend (this process); returns the records.
+
+    With `json_path`, the records so far are written there after each T, so
+    a run stopped during a long T keeps the shorter ones.
+    """
     os.environ["KERAS_BACKEND"] = backend
     import keras
     import numpy as np
@@ -197,6 +201,9 @@ def run_backend(backend, quick, lengths, names):
         }
         print(format_record(record), flush=True)
         records.append(record)
+        if json_path:
+            with open(json_path, "w") as out:
+                json.dump(records, out)
         del runners
         gc.collect()
     return records
@@ -378,10 +385,7 @@ def main():
     if BASELINE not in args.contenders:
         parser.error(f"--contenders must include {BASELINE!r}: the ratios are against it")
     if args.backend:
-        records = run_backend(args.backend, args.quick, lengths, args.contenders)
-        if args.json:
-            with open(args.json, "w") as out:
-                json.dump(records, out)
+        run_backend(args.backend, args.quick, lengths, args.contenders, args.json)
         return
     records, memory = [], {}
     for path in args.records:
