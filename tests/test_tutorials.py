@@ -266,7 +266,9 @@ def test_12_parallel_rnns(tmp_path, data_dir):
     # The minGRU language model learns in one epoch, and its step form gives the whole-sequence logits.
     assert results["validation_loss"][-1] < results["uniform_nats"] - 1.0
     assert results["stepper_error"] < 1e-4
-    assert len(results["samples"]) == 20 and sum(bool(name) for name in results["samples"]) >= 15
+    # The shipped minGRU names model is within 5% of the GRU's, and writes names.
+    assert results["preset_bits_per_character"] <= 1.05 * results["gru_preset_bits_per_character"]
+    assert len(results["samples"]) == 20 and sum(name.isalpha() for name in results["samples"]) >= 15
 
 
 # -- full modes: what a trained model shows (minutes each; `pytest -m slow`) --------------------

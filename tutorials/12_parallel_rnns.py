@@ -256,10 +256,12 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     figure.savefig(results["plot"], dpi=100)
     print(f"wrote {results['plot']}")
 
-    # ## Sampling names from a minGRU language model
+    # ## A minGRU language model
     #
-    # `mingru_char_lm` is `gru_char_lm` with the minGRU: embedded characters
-    # into a minGRU, a softmax over the next character. Training runs the
+    # `mingru_char_lm` is a character model on the minGRU: embedded
+    # characters into two residual minGRU layers (one layer's gates see only
+    # the current character; the second's see the first's summary of the
+    # past), a softmax over the next character. Training runs the
     # parallel form over whole names; sampling runs the step form, one
     # character at a time (`Stepper`, through `seqzoo.generate`). Both are
     # the same function: the step form's logits at every position equal the
@@ -291,7 +293,23 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         f"{results['uniform_nats']:.2f}); the step form's logits on {name!r} "
         f"equal the parallel form's to {results['stepper_error']:.1e}"
     )
-    samples = seqzoo.generate(model, task=task, num=20, temperature=1.0, seed=seed, max_length=20)
+
+    # ## The `names_mingru` preset
+    #
+    # seqzoo ships `mingru_char_lm` trained to early stopping on this task
+    # (128 units, input dropout 0.2, seed 0; `python benchmarks/presets.py`).
+    # Its test bits per character are within 5% of the GRU's `names`
+    # preset's (`benchmarks/QUALITY.md`), and it writes new names one
+    # character at a time, in the step form.
+    preset, gru_preset = seqzoo.presets.open_run("preset:names_mingru"), seqzoo.presets.open_run("preset:names")
+    results["preset_bits_per_character"] = preset.metrics()["bits_per_token"]
+    results["gru_preset_bits_per_character"] = gru_preset.metrics()["bits_per_token"]
+    print(
+        f"preset:names_mingru: {results['preset_bits_per_character']:.3f} bits per character on the test names "
+        f"(the GRU's preset:names: {results['gru_preset_bits_per_character']:.3f})"
+    )
+    preset_task = preset.load_task(data_dir=data_dir)  # With the preset's vocabulary: the ids its model reads.
+    samples = seqzoo.generate(preset.load_model(), task=preset_task, num=20, temperature=1.0, seed=seed, max_length=20)
     results["samples"] = samples
     print(f"sampled: {', '.join(samples)}")
     return results
