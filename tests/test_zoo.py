@@ -139,7 +139,7 @@ def test_minimal_cells_have_models_of_every_topology():
     assert {config["backbone"]["cell"] for config in configs} == {"mingru", "minlstm"}
     assert {config["topology"] for config in configs} == set(TOPOLOGIES)
     deep = seqzoo.get_config("mingru_bi_deep")["backbone"]
-    assert deep["depth"] == 3 and deep["bidirectional"] and deep["residual"]
+    assert deep["depth"] == 3 and deep["bidirectional"]
 
 
 def test_lstm_bi_deep_is_three_bidirectional_lstm_layers():

@@ -179,9 +179,10 @@ def test_unrolled_layer_refuses_the_scan():
         Recurrent(seqzoo.cells.MinLSTMCell(UNITS), fused=True, unroll=True)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a TensorFlow graph's unknown length")
 @pytest.mark.parametrize("case", CASES)
 def test_batches_of_other_lengths_train_as_the_step_loop_does(case):
-    # TensorFlow's `train_on_batch` retraces for a third length with the length unknown, where Keras's
+    # TensorFlow's `train_on_batch` retraces for a second length with the length unknown, where Keras's
     # scan cannot run: the layer runs its step loop there, with the same numbers.
     def model(fused):
         stack = RecurrentStack(case, units=UNITS, return_sequences=False, fused=fused)
@@ -192,6 +193,6 @@ def test_batches_of_other_lengths_train_as_the_step_loop_does(case):
     scanned, stepped = model("auto"), model(False)
     stepped.set_weights(scanned.get_weights())
     target = np.ones((B, 1), "float32")
-    for length in (3, 5, 7, 9):
+    for length in (3, 5, 7):
         x = inputs(length, shape=(B, length, F))
         np.testing.assert_allclose(scanned.train_on_batch(x, target), stepped.train_on_batch(x, target), rtol=1e-5)
