@@ -62,6 +62,17 @@ RECIPES = {
         metric="bits_per_token",
         bar="unigram",
     ),
+    "names_mingru": dict(
+        description="Character-level minGRU language model of US first names (two residual layers trained by a "
+        "parallel scan); samples novel names.",
+        model="mingru_char_lm",
+        task="names",
+        train=dict(epochs=60, batch_size=32, patience=8),
+        # The GRU's settings but recurrent dropout, which a cell without a recurrent kernel does not have.
+        overrides={"backbone.units": 128, "backbone.cell_options": {"dropout": 0.2}},
+        metric="bits_per_token",
+        bar="unigram",
+    ),
     "names_by_gender": dict(
         description="One-to-many GRU: a gender sets the state, then a first name is written character by character.",
         model="gru_conditioned_char_lm",

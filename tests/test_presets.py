@@ -18,8 +18,8 @@ from seqzoo.runs import RunFolder
 
 PRESETS = sources.ShippedPresets().names()
 # The issue's list: a names model, a gender-conditioned names model, the dates translator with attention,
-# a Japanese Vowels classifier, a chorale melody model and a chorale harmonizer.
-EXPECTED = {"names", "names_by_gender", "dates", "japanese_vowels", "chorales", "chorales_harmony"}
+# a Japanese Vowels classifier, a chorale melody model and a chorale harmonizer; and issue 24's minGRU names model.
+EXPECTED = {"names", "names_by_gender", "dates", "japanese_vowels", "chorales", "chorales_harmony", "names_mingru"}
 WHEEL_BUDGET_BYTES = 15 * 2**20
 
 
@@ -34,7 +34,7 @@ def test_the_shipped_presets_are_the_promised_ones_within_the_size_budget():
 
 # The presets by the offline dataset their task reads, so that each dataset is generated once per test process.
 BY_DATASET = {
-    "names": ["names", "names_by_gender"],
+    "names": ["names", "names_by_gender", "names_mingru"],
     "chorales": ["chorales", "chorales_harmony"],
     "dates": ["dates"],
     "japanese_vowels": ["japanese_vowels"],

@@ -38,7 +38,7 @@ def tutorial_files():
 
 def test_every_tutorial_has_a_header_a_main_and_a_test():
     stems = tutorial_files()
-    assert [stem[:2] for stem in stems] == [f"{n:02d}" for n in range(1, 12)], stems
+    assert [stem[:2] for stem in stems] == [f"{n:02d}" for n in range(1, 13)], stems
     tests = Path(__file__).read_text()
     readme = (REPOSITORY / "README.md").read_text()
     for stem in stems:
@@ -245,6 +245,30 @@ def test_11_tuning_sweep(tmp_path, data_dir):
     assert [(r["trial"], r["score"]) for r in results["resumed_rows"]] == [(r["trial"], r["score"]) for r in rows]
     assert_image(results["plot"])
     assert_image(os.path.join(results["sweep"], "results.png"))
+
+
+def test_12_parallel_rnns(tmp_path, data_dir):
+    results = load("12_parallel_rnns").main(fast=True, out=str(tmp_path), data_dir=data_dir)
+    # The scan of h -> a h + b equals the step loop in ceil(log2 1000) = 10 rounds; so does Keras's.
+    assert results["scan_rounds"] == 10 and results["scan_error"] < 1e-12
+    assert results["keras_scan_error"] < 1e-5
+    # In float32 the cumulative-product closed form breaks down after a few hundred steps; the log-space scan does not.
+    assert results["closed_form_finite"] < 0.5
+    assert results["log_scan_relative_error"] < 1e-4
+    # seqzoo's step form (keras.layers.RNN) and parallel form (RecurrentStack) equal the NumPy equations.
+    for cell in ("mingru", "minlstm"):
+        assert results["step_vs_parallel"][cell] < 1e-5, cell
+        assert results["numpy_vs_parallel"][cell] < 1e-5, cell
+    speed = results["speed"]
+    assert all(s > 0 for cell in ("gru", "mingru") for s in speed["seconds"][cell])
+    assert len(speed["speedup"]) == len(speed["lengths"])
+    assert_image(results["plot"])
+    # The minGRU language model learns in one epoch, and its step form gives the whole-sequence logits.
+    assert results["validation_loss"][-1] < results["uniform_nats"] - 1.0
+    assert results["stepper_error"] < 1e-4
+    # The shipped minGRU names model is within 5% of the GRU's, and writes names.
+    assert results["preset_bits_per_character"] <= 1.05 * results["gru_preset_bits_per_character"]
+    assert len(results["samples"]) == 20 and sum(name.isalpha() for name in results["samples"]) >= 15
 
 
 # -- full modes: what a trained model shows (minutes each; `pytest -m slow`) --------------------

@@ -60,6 +60,6 @@ def list_presets():
     Example:
 
     >>> [preset.name for preset in seqzoo.list_presets()]
-    ['chorales', 'chorales_harmony', 'dates', 'japanese_vowels', 'names', 'names_by_gender']
+    ['chorales', 'chorales_harmony', 'dates', 'japanese_vowels', 'names', 'names_by_gender', 'names_mingru']
     """
     return [get_preset(name) for name in sources.ShippedPresets().names()]
