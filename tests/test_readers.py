@@ -212,7 +212,8 @@ def run_copy(tmp_path):
 @pytest.mark.parametrize(
     "record, message",
     [
-        ({}, "run.json is not a run record: it has no stage, model, task, task_options, batch_size"),
+        ({}, "run.json is not a run record: it has no stage."),
+        ({"stage": "finished"}, "run.json is not a run record: it has no model, task, task_options, batch_size."),
         ([], "run.json holds a JSON array, not a run record"),
         ("finished", "run.json holds a JSON string"),
         ({"stage": "done", "model": "m", "task": "t", "task_options": {}, "batch_size": 8}, "stage is 'done'"),

@@ -3,8 +3,8 @@
 from seqzoo.errors import InputError
 from seqzoo.runs.layout import STAGES
 
-# The keys every writer records (`seqzoo.train`, `save_run`, a sweep's best run) and every reader relies on.
-REQUIRED = ("stage", "model", "task", "task_options", "batch_size")
+# The keys a finished run has whoever wrote it (`seqzoo.train`, `save_run`, a sweep's best run): its readers use them.
+FINISHED = ("model", "task", "task_options", "batch_size")
 # Each key's type, checked where the key is present; `None` allowed where listed.
 TYPES = {
     "stage": (str,),
@@ -36,7 +36,7 @@ def check_record(record, where):
     """
     if not isinstance(record, dict):
         raise InputError(f"{where} holds a JSON {_json_type(record)}, not a run record (an object with a stage).")
-    missing = [key for key in REQUIRED if key not in record]
+    missing = [key for key in ("stage", *(FINISHED if record.get("stage") == "finished" else ())) if key not in record]
     if missing:
         raise InputError(f"{where} is not a run record: it has no {', '.join(missing)}.")
     for key, types in TYPES.items():
