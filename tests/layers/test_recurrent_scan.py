@@ -18,6 +18,7 @@ from twin_layers import padding_mask
 from twin_layers import twins
 
 import seqzoo
+from seqzoo.fused import scan
 from seqzoo.layers import RecurrentStack
 from seqzoo.layers.recurrent import Recurrent
 from seqzoo.tbptt import TimeChunks
@@ -179,20 +180,79 @@ def test_unrolled_layer_refuses_the_scan():
         Recurrent(seqzoo.cells.MinLSTMCell(UNITS), fused=True, unroll=True)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a TensorFlow graph's unknown length")
+def spy_on_the_doubling_scan(monkeypatch):
+    """The lengths (`None` where unknown) of every sequence whose scan is traced by doubling."""
+    lengths = []
+    doubling_scan = scan._doubling_scan
+
+    def spy(a, b):
+        lengths.append(a.shape[1])
+        return doubling_scan(a, b)
+
+    monkeypatch.setattr(scan, "_doubling_scan", spy)
+    return lengths
+
+
+class TracedWithoutLength:
+    """A layer called through a TensorFlow graph traced with the batch size and sequence length unknown."""
+
+    def __init__(self, layer):
+        import tensorflow as tf
+
+        self.trainable_variables = layer.trainable_variables
+        self._function = tf.function(lambda x, kwargs: layer(x, **kwargs))
+        self._tf = tf
+
+    def __call__(self, x, **kwargs):
+        spec = self._tf.TensorSpec
+        specs = {
+            "mask": spec((None, None), "bool"),
+            "initial_state": [spec((None, UNITS), "float32")],
+        }
+        traced = self._function.get_concrete_function(spec((None, None, F), "float32"), {k: specs[k] for k in kwargs})
+        return traced(x, kwargs)
+
+
+ONLY_TENSORFLOW = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="a TensorFlow graph's unknown length"
+)
+
+
+@ONLY_TENSORFLOW
 @pytest.mark.parametrize("case", CASES)
-def test_batches_of_other_lengths_train_as_the_step_loop_does(case):
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask], ids=["unmasked", "right", "left"])
+def test_scan_in_a_graph_without_the_length_equals_the_step_loop(case, go_backwards, mask, monkeypatch):
+    lengths = spy_on_the_doubling_scan(monkeypatch)
+    x = inputs()
+    # fused=True: a step loop in its place would raise.
+    plain, scanned = twins(case, x, fused=True, go_backwards=go_backwards)
+    kwargs = {"mask": mask()} if mask else {}
+    leading = (mask is leading_padding_mask) != go_backwards if mask else False  # as in the first test
+    if not leading:
+        kwargs["initial_state"] = [random_state()]
+    assert_same(plain, TracedWithoutLength(scanned), x, **kwargs)
+    assert lengths == [None]
+
+
+@ONLY_TENSORFLOW
+@pytest.mark.parametrize("case", CASES)
+def test_batches_of_other_lengths_train_on_the_scan_as_the_step_loop_does(case, monkeypatch):
     # TensorFlow's `train_on_batch` retraces for a second length with the length unknown, where Keras's
-    # scan cannot run: the layer runs its step loop there, with the same numbers.
+    # scan cannot run: the doubling scan runs there, with the step loop's numbers.
+    lengths = spy_on_the_doubling_scan(monkeypatch)
+
     def model(fused):
         stack = RecurrentStack(case, units=UNITS, return_sequences=False, fused=fused)
         built = keras.Sequential([keras.Input((None, F)), stack, keras.layers.Dense(1)])
         built.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         return built
 
-    scanned, stepped = model("auto"), model(False)
+    # fused=True: a step loop in the scan's place would raise.
+    scanned, stepped = model(True), model(False)
     stepped.set_weights(scanned.get_weights())
     target = np.ones((B, 1), "float32")
     for length in (3, 5, 7):
         x = inputs(length, shape=(B, length, F))
         np.testing.assert_allclose(scanned.train_on_batch(x, target), stepped.train_on_batch(x, target), rtol=1e-5)
+    assert lengths and set(lengths) == {None}
