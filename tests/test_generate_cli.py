@@ -251,7 +251,11 @@ def test_a_many_to_one_run_is_one_error_line(tmp_path, capsys):
     folder = tmp_path / "classifier"
     run = RunFolder(str(folder))
     folder.mkdir()
-    run.start({"task": "japanese_vowels", "model": "gru_uni", "data_dir": None}, model.seqzoo_config, {})
+    run.start(
+        {"task": "japanese_vowels", "model": "gru_uni", "task_options": {}, "batch_size": 8, "data_dir": None},
+        model.seqzoo_config,
+        {},
+    )
     run.save_model(model)
     run.write_json("metrics.json", {"accuracy": 0.5})
     run.set_stage("finished")

@@ -77,13 +77,13 @@ def test_known_chorale_matches_music21(chorales):
     ],
 )
 def test_onsets_follow_music21s_tied_notes(path, voice, step):
+    from seqzoo.music import sample_part
     from seqzoo.tasks.builders.chorales.builder import STEP
-    from seqzoo.tasks.builders.chorales.builder import _sample
 
     score = corpus.parse(path, forceSource=True)  # no shared cache, as the builder
     part = {str(part.partName).lower(): part for part in score.parts}[voice]
     steps = round(score.highestTime / STEP)
-    _, onsets = _sample(part, steps)
+    _, onsets = sample_part(part, steps, STEP)
     expected = np.zeros(steps, bool)
     for note in part.flatten().stripTies().notes:
         expected[round(note.offset / STEP)] = True
