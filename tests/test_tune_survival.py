@@ -14,7 +14,6 @@ import pytest
 
 import seqzoo
 from seqzoo import _compat
-from seqzoo.runs.lock import FolderLock
 from seqzoo.runs.lock import FolderLockedError
 from seqzoo.tuning import plot
 from seqzoo.tuning import results
@@ -92,10 +91,20 @@ def test_a_sweep_resumes_over_a_cut_or_missing_trial_file(data_dir, tmp_path, ca
     assert trials.repair_project(project) == ["trial 3: its trial.json was never finished; the trial is created again."]
     assert not os.path.exists(os.path.join(project, "trial_3"))
 
-    # One process at a time: a sweep whose folder another process holds is refused at once, naming it.
-    with FolderLock(out):
-        with pytest.raises(FolderLockedError, match=r"is in use by process"):
+    # One process at a time: a sweep whose folder another process holds is refused at once, naming it. (This
+    # process may lock a folder it holds again, so the holder is a child.)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from seqzoo.runs.lock import FolderLock; FolderLock({out!r}).acquire(); input()"],
+        stdin=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": REPO},
+    )
+    try:
+        while not os.path.exists(os.path.join(out, ".lock")) or not os.path.getsize(os.path.join(out, ".lock")):
+            time.sleep(0.05)
+        with pytest.raises(FolderLockedError, match=rf"is in use by process {holder.pid}"):
             seqzoo.tune("gru_uni", TASK, **arguments)
+    finally:
+        holder.communicate(b"\n", timeout=60)
     assert starts(out) == {"trial_0": 2, "trial_1": 1, "trial_2": 2}
 
     # oracle.json itself unreadable: a clear error, and the way out.

@@ -17,6 +17,7 @@ import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
 from seqzoo.errors import InputError
 from seqzoo.errors import one_line
+from seqzoo.registry.build import compile_model
 from seqzoo.runs.layout import CONFIG
 from seqzoo.runs.layout import HISTORY
 from seqzoo.runs.layout import METRICS
@@ -219,7 +220,13 @@ class RunFolder:
         return self
 
     def load_model(self, name=MODEL):
-        """The Keras model saved as `name` (by default the finished run's `model.keras`)."""
+        """The Keras model saved as `name` (by default the finished run's `model.keras`).
+
+        The finished model is compiled afresh from the run's config, with
+        today's loss and metrics: a `.keras` file keeps the compile settings
+        it was saved with, and runs saved before batches carried sample
+        weights (fixed-shape buckets) would weigh a batch's padded steps.
+        """
         if name == MODEL:
             self.check_finished()
         path = self.file(name)
@@ -231,13 +238,16 @@ class RunFolder:
             with warnings.catch_warnings():
                 # A preset is saved without its optimizer's state, which nothing that reads a run needs.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                return keras.saving.load_model(path)
+                model = keras.saving.load_model(path)
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             # Keras's message for a class or function it cannot find ends with the cause, after the whole config.
             cause = one_line(str(error).rpartition("Exception encountered:")[2]).split(". ")[0].rstrip(".")
             raise RunFolderError(
                 f"Run folder {self.path!r} is corrupted: {name} cannot be loaded ({type(error).__name__}: {cause})."
             ) from error
+        if name == MODEL:
+            compile_model(model, self.config)
+        return model
 
     def load_task(self, task=None, data_dir=None):
         """The run's task (or `task`) with the run's vocabularies.
