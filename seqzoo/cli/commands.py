@@ -43,9 +43,9 @@ def tasks(args):
             name,
             catalog.TOPOLOGIES[kind],
             "offline" if name in catalog.OFFLINE_TASKS else "download",
-            arguments["description"],
+            options["description"],
         )
-        for name, (kind, arguments) in catalog.TASKS.items()
+        for name, (kind, options) in catalog.TASKS.items()
     ]
     rows.sort(key=lambda row: row[0] not in catalog.OFFLINE_TASKS)
     rows += [
