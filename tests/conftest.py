@@ -55,9 +55,15 @@ def _fixed_seed():
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    """One TFDS folder for the whole session, so each offline dataset is generated once."""
-    path = tmp_path_factory.getbasetemp() / "seqzoo_tfds"
+def data_dir(tmp_path_factory, worker_id):
+    """One TFDS folder for the whole session, so each offline dataset is generated once.
+
+    Under `pytest -n`, the test processes share it (the folder above each
+    one's own): the first to need a dataset prepares it, the others wait
+    for it (`seqzoo.tasks.loading.prepared_builder`).
+    """
+    base = tmp_path_factory.getbasetemp()
+    path = (base if worker_id == "master" else base.parent) / "seqzoo_tfds"
     path.mkdir(exist_ok=True)
     return str(path)
 

@@ -1,5 +1,9 @@
 """Loading TFDS splits, seqzoo's offline datasets and downloading ones alike."""
 
+import contextlib
+import fcntl
+import os
+
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
@@ -28,15 +32,42 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     seqzoo's own datasets (`seqzoo_*`) are generated from installed packages
     on first use. A downloading dataset that cannot be fetched (no network)
     and is not prepared under `data_dir` raises `DatasetUnavailableError`,
-    naming the offline tasks.
+    naming the offline tasks. Processes that need the same unprepared
+    dataset at once prepare it once: one prepares, the others wait for it.
     """
     try:
-        data = tfds.load(dataset, split=split, data_dir=data_dir)
+        data = prepared_builder(dataset, data_dir).as_dataset(split=split)
     except Exception as error:  # TFDS raises many kinds for a failed download.
         if dataset.startswith(OFFLINE_PREFIX):
             raise  # Nothing to download: the error is the builder's own.
         raise _unavailable(dataset, data_dir, offline_tasks, error) from error
     return without_autotune_thread(data)
+
+
+def prepared_builder(dataset, data_dir=None):
+    """The TFDS builder of `dataset`, prepared under `data_dir` by this process or another one.
+
+    TFDS prepares a dataset in a temporary folder and renames it into place,
+    so two processes preparing the same dataset at once both work, and the
+    second rename fails. Here the first holds a lock beside the dataset's
+    folder while it prepares; the others wait, then read what it prepared.
+    """
+    builder = tfds.builder(dataset, data_dir=data_dir)
+    if builder.is_prepared():
+        return builder
+    with _exclusive(f"{builder.data_dir}.lock"):
+        builder = tfds.builder(dataset, data_dir=data_dir)  # Read anew: prepared meanwhile, it says so.
+        builder.download_and_prepare()
+    return builder
+
+
+@contextlib.contextmanager
+def _exclusive(path):
+    """Holds an exclusive `flock` on `path` (created if missing), waiting for whoever holds it now."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)  # Released when the file closes, or when the process dies.
+        yield
 
 
 def without_autotune_thread(dataset):

@@ -5,6 +5,9 @@ session into a shared temporary TFDS folder; chorales use the builder's
 "small" config (the task option `config`).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -268,3 +271,21 @@ def test_named_model_fits_each_offline_task(data_dir, task_name, model_name):
     # An untrained model is close to uniform: its loss is near ln(number of classes).
     loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     assert abs(loss - np.log(size)) < 0.5 * np.log(size)
+
+
+def test_two_processes_preparing_one_dataset_at_once_both_read_it(tmp_path, subprocess_env):
+    # TFDS prepares in a temporary folder renamed into place: without the lock, the second rename fails.
+    read = (
+        "import sys; from seqzoo.tasks.loading import load_split; "
+        "print(sum(1 for _ in load_split('seqzoo_japanese_vowels', 'train', sys.argv[1])))"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", read, str(tmp_path)], env=subprocess_env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0]
+    assert [output.split()[-1] for output in outputs] == ["270", "270"]  # after TFDS's own lines
+    assert len(list((tmp_path / "seqzoo_japanese_vowels").glob("*/dataset_info.json"))) == 1

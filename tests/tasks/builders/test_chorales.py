@@ -7,13 +7,14 @@ import tensorflow_datasets as tfds
 from music21 import corpus
 
 import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
+from seqzoo.tasks.loading import prepared_builder
 
 VOICES = ("soprano", "alto", "tenor", "bass")
 
 
 @pytest.fixture(scope="module")
-def splits(tmp_path_factory):
-    datasets = tfds.load("seqzoo_chorales/small", data_dir=str(tmp_path_factory.mktemp("tfds")))
+def splits(data_dir):
+    datasets = prepared_builder("seqzoo_chorales/small", data_dir).as_dataset()
     return {split: list(tfds.as_numpy(dataset)) for split, dataset in datasets.items()}
 
 

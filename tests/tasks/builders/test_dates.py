@@ -8,12 +8,13 @@ import tensorflow_datasets as tfds
 import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
 from seqzoo.tasks.builders.dates.builder import LOCALES
 from seqzoo.tasks.builders.dates.builder import PATTERNS
+from seqzoo.tasks.loading import prepared_builder
 
 FIELDS = ("human", "iso", "locale", "pattern")
 
 
 def build(data_dir):
-    datasets = tfds.load("seqzoo_dates", data_dir=str(data_dir))
+    datasets = prepared_builder("seqzoo_dates", str(data_dir)).as_dataset()
     return {
         split: [tuple(ex[field].decode() for field in FIELDS) for ex in tfds.as_numpy(dataset)]
         for split, dataset in datasets.items()
@@ -21,8 +22,8 @@ def build(data_dir):
 
 
 @pytest.fixture(scope="module")
-def splits(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("tfds"))
+def splits(data_dir):
+    return build(data_dir)
 
 
 def test_split_sizes(splits):

@@ -3,11 +3,12 @@ import pytest
 import tensorflow_datasets as tfds
 
 import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
+from seqzoo.tasks.loading import prepared_builder
 
 
 @pytest.fixture(scope="module")
-def splits(tmp_path_factory):
-    datasets = tfds.load("seqzoo_japanese_vowels", data_dir=str(tmp_path_factory.mktemp("tfds")), as_supervised=True)
+def splits(data_dir):
+    datasets = prepared_builder("seqzoo_japanese_vowels", data_dir).as_dataset(as_supervised=True)
     return {split: list(tfds.as_numpy(dataset)) for split, dataset in datasets.items()}
 
 

@@ -5,11 +5,12 @@ import tensorflow_datasets as tfds
 
 import seqzoo.tasks.builders  # noqa: F401  (registers the builders)
 from seqzoo.tasks.builders.sources import require
+from seqzoo.tasks.loading import prepared_builder
 
 
 @pytest.fixture(scope="module")
-def splits(tmp_path_factory):
-    datasets = tfds.load("seqzoo_names", data_dir=str(tmp_path_factory.mktemp("tfds")))
+def splits(data_dir):
+    datasets = prepared_builder("seqzoo_names", data_dir).as_dataset()
     return {
         split: [
             (ex["name"].decode(), ("female", "male")[ex["gender"]], float(ex["frequency"]))
