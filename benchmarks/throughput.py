@@ -169,13 +169,13 @@ def use_one_thread(backend):
         tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def timed(runners, repeats, steps):
-    """Alternates `runners`; their medians as a record's fields (tokens per second of one row, spread, load)."""
+def timed(runners, repeats, steps, tokens):
+    """Alternates `runners`: each one's median tokens per second and per CPU second, spread, and the load."""
     load_before = os.getloadavg()[0]
     seconds, cpu_seconds = alternate(runners, repeats, steps)
     return {
-        "seconds_per_step": {name: statistics.median(values) for name, values in seconds.items()},
-        "cpu_seconds_per_step": {name: statistics.median(values) for name, values in cpu_seconds.items()},
+        "tokens_per_second": {name: tokens / statistics.median(values) for name, values in seconds.items()},
+        "tokens_per_cpu_second": {name: tokens / statistics.median(values) for name, values in cpu_seconds.items()},
         "spread": {name: (max(values) - min(values)) / statistics.median(values) for name, values in seconds.items()},
         "load": (load_before + os.getloadavg()[0]) / 2,
     }
@@ -235,25 +235,15 @@ def run_backend(
                 "time_steps": time_steps,
                 "repeats": repeats,
                 "steps_per_run": steps,
-                **rates(timed(runners, repeats, steps), batch * time_steps),
+                **timed(runners, repeats, steps, batch * time_steps),
             }
             print(format_record(record), flush=True)
             if busy:
                 with hog.one_core_busy():
-                    record["busy"] = rates(timed(runners, repeats, steps), batch * time_steps)
+                    record["busy"] = timed(runners, repeats, steps, batch * time_steps)
                 print(format_record({**record, **record["busy"]}, " beside the hog"), flush=True)
             records.append(record)
     return records
-
-
-def rates(times, tokens):
-    """A `timed` result in tokens per (CPU) second."""
-    return {
-        "tokens_per_second": {name: tokens / value for name, value in times["seconds_per_step"].items()},
-        "tokens_per_cpu_second": {name: tokens / value for name, value in times["cpu_seconds_per_step"].items()},
-        "spread": times["spread"],
-        "load": times["load"],
-    }
 
 
 def format_record(record, note=""):
@@ -286,9 +276,9 @@ def write_results(records, quick, batch, single_thread):
     unit = "cpu-s" if single_thread else "s"
     header = [f"keras tok/{unit}", *(f"{name} / keras" for name in others)]
     header += [] if single_thread else ["seqzoo CPU / keras"]
-    header += (
-        [f"busy: keras tok/{unit}", "busy: seqzoo / keras", "busy: seqzoo CPU / keras", "busy: load"] if busy else []
-    )
+    if busy:
+        header += [f"busy: keras tok/{unit}", *(f"busy: {name} / keras" for name in others)]
+        header += ["busy: seqzoo CPU / keras", "busy: load"]
     lines = [
         f"Written by `{command}` on {datetime.date.today().isoformat()}. Machine: {info['cpu']}, {info['cores']} "
         f"cores, {info['threads']} thread{'s' if info['threads'] != 1 else ''} (PyTorch: `torch.set_num_threads"
@@ -323,7 +313,7 @@ def write_results(records, quick, batch, single_thread):
         if busy:
             busy_record = record["busy"]
             cells.append(f"{busy_record[measure]['keras']:,.0f}")
-            cells += ratios(busy_record, measure, ["seqzoo"]) + ratios(busy_record, "tokens_per_cpu_second", ["seqzoo"])
+            cells += ratios(busy_record, measure, others) + ratios(busy_record, "tokens_per_cpu_second", ["seqzoo"])
             cells.append(f"{busy_record['load']:.1f}")
             spreads += busy_record["spread"].values()
         lines.append(
