@@ -56,11 +56,11 @@ import statistics
 import subprocess
 import sys
 
+from machine_info import machine
 from results_md import write_section
 from tbptt_memory import resident_mib
 from throughput import alternate
 from throughput import keras_step
-from throughput import machine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKENDS = ("tensorflow", "jax")

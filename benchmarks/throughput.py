@@ -14,11 +14,15 @@ The Keras backend is fixed per process, so each backend runs in its own
 process. Without `--backend` this script runs them one after the other,
 then writes its table into `benchmarks/RESULTS.md` with the machine it ran
 on. Other processes on the machine make the numbers noisy: the table gives
-each case's spread.
+each case's spread. With `--busy` every case is timed twice: as the
+machine is, and again with one core taken by a fixed load (`hog.py`: one
+process spinning in pure Python), the table's "busy" columns.
 
 Usage:
 
-    python benchmarks/throughput.py [--quick] [--batch 64]    # all; RESULTS.md
+    python benchmarks/throughput.py [--quick] [--batch 64] [--busy]   # all; RESULTS.md
+    python benchmarks/throughput.py --backend jax --quick --busy --json jax.json   # one part...
+    python benchmarks/throughput.py --quick --busy --records tf.json jax.json      # ...the table from parts
     python benchmarks/throughput.py --backend jax [--quick]   # one backend, printed
     python benchmarks/throughput.py --quick --contenders seqzoo torch   # only these beside keras
     python benchmarks/throughput.py --backend tensorflow --quick --recurrent-dropout 0.2   # printed
@@ -30,12 +34,14 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
+import hog
+from machine_info import machine
+from machine_info import threads
 from results_md import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,13 +150,6 @@ def alternate(runners, repeats, steps):
     return seconds, cpu_seconds
 
 
-def threads():
-    """The intra-op threads TensorFlow uses (and PyTorch is given)."""
-    if os.environ.get("SEQZOO_BENCHMARK_SINGLE_THREAD"):
-        return 1
-    return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count()))
-
-
 def use_one_thread(backend):
     """Runs every framework on one thread (call before importing them).
 
@@ -170,8 +169,22 @@ def use_one_thread(backend):
         tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def run_backend(backend, quick, only_cells, batch, single_thread=False, only_contenders=None, recurrent_dropout=0.0):
-    """Times every case on one backend (this process); returns the records."""
+def timed(runners, repeats, steps, tokens):
+    """Alternates `runners`: each one's median tokens per second and per CPU second, spread, and the load."""
+    load_before = os.getloadavg()[0]
+    seconds, cpu_seconds = alternate(runners, repeats, steps)
+    return {
+        "tokens_per_second": {name: tokens / statistics.median(values) for name, values in seconds.items()},
+        "tokens_per_cpu_second": {name: tokens / statistics.median(values) for name, values in cpu_seconds.items()},
+        "spread": {name: (max(values) - min(values)) / statistics.median(values) for name, values in seconds.items()},
+        "load": (load_before + os.getloadavg()[0]) / 2,
+    }
+
+
+def run_backend(
+    backend, quick, only_cells, batch, single_thread=False, only_contenders=None, recurrent_dropout=0.0, busy=False
+):
+    """Times every case on one backend (this process), and again beside the hog if `busy`; returns the records."""
     os.environ["KERAS_BACKEND"] = backend
     if single_thread:
         use_one_thread(backend)
@@ -209,14 +222,12 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False, only_con
             # PyTorch's layers have no recurrent dropout.
             if torch is not None and not recurrent_dropout and (not only_contenders or "torch" in only_contenders):
                 runners["torch"] = torch_step(cell, inputs, targets)
-            load_before = os.getloadavg()[0]
             # Compile and warm up, four calls each: TensorFlow warns of "retracing" when 5 of a function's last 10
             # calls traced, counts every model's train step as one function (they share their code), and a model's
             # first calls trace (with two calls each, 5 contenders in a row set the warning off).
             for run in runners.values():
                 for _ in range(4):
                     run()
-            seconds, cpu_seconds = alternate(runners, repeats, steps)
             record = {
                 "backend": backend,
                 "batch": batch,
@@ -224,23 +235,18 @@ def run_backend(backend, quick, only_cells, batch, single_thread=False, only_con
                 "time_steps": time_steps,
                 "repeats": repeats,
                 "steps_per_run": steps,
-                "tokens_per_second": {
-                    name: batch * time_steps / statistics.median(values) for name, values in seconds.items()
-                },
-                "tokens_per_cpu_second": {
-                    name: batch * time_steps / statistics.median(values) for name, values in cpu_seconds.items()
-                },
-                "spread": {
-                    name: (max(values) - min(values)) / statistics.median(values) for name, values in seconds.items()
-                },
-                "load": (load_before + os.getloadavg()[0]) / 2,
+                **timed(runners, repeats, steps, batch * time_steps),
             }
             print(format_record(record), flush=True)
+            if busy:
+                with hog.one_core_busy():
+                    record["busy"] = timed(runners, repeats, steps, batch * time_steps)
+                print(format_record({**record, **record["busy"]}, " beside the hog"), flush=True)
             records.append(record)
     return records
 
 
-def format_record(record):
+def format_record(record, note=""):
     tps, cpu = record["tokens_per_second"], record["tokens_per_cpu_second"]
     parts = [
         f"{name} {value:,.0f} tok/s ({value / tps['keras']:.2f}x, "
@@ -249,43 +255,32 @@ def format_record(record):
     ]
     return (
         f"{record['backend']} {record['cell']} B={record['batch']} "
-        f"T={record['time_steps']} (load {record['load']:.1f}): " + "; ".join(parts)
+        f"T={record['time_steps']} (load {record['load']:.1f}{note}): " + "; ".join(parts)
     )
-
-
-def machine():
-    import keras
-
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    versions = {"python": platform.python_version(), "keras": keras.__version__}
-    for package in ("tensorflow", "jax", "torch"):
-        try:
-            versions[package] = __import__(package).__version__
-        except ImportError:
-            pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": threads(), "versions": versions}
 
 
 def write_results(records, quick, batch, single_thread):
     if single_thread:
         os.environ["SEQZOO_BENCHMARK_SINGLE_THREAD"] = "1"
     info = machine()
-    date = datetime.date.today().isoformat()
+    busy = all("busy" in record for record in records)
     command = "python benchmarks/throughput.py" + (" --quick" if quick else "")
     command += f" --batch {batch}" if batch != BATCH else ""
     command += " --single-thread" if single_thread else ""
+    command += " --busy" if busy else ""
     measure = "tokens_per_cpu_second" if single_thread else "tokens_per_second"
     names = []
     for record in records:
         names += [name for name in record["tokens_per_second"] if name not in names]
     others = [name for name in names if name != "keras"]
+    unit = "cpu-s" if single_thread else "s"
+    header = [f"keras tok/{unit}", *(f"{name} / keras" for name in others)]
+    header += [] if single_thread else ["seqzoo CPU / keras"]
+    if busy:
+        header += [f"busy: keras tok/{unit}", *(f"busy: {name} / keras" for name in others)]
+        header += ["busy: seqzoo CPU / keras", "busy: load"]
     lines = [
-        f"Written by `{command}` on {date}. Machine: {info['cpu']}, {info['cores']} "
+        f"Written by `{command}` on {datetime.date.today().isoformat()}. Machine: {info['cpu']}, {info['cores']} "
         f"cores, {info['threads']} thread{'s' if info['threads'] != 1 else ''} (PyTorch: `torch.set_num_threads"
         f"({info['threads']})`, OMP_WAIT_POLICY="
         f"{os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}); "
@@ -300,31 +295,40 @@ def write_results(records, quick, batch, single_thread):
         "alternated in one process (spread: (max - min) / median of the wall times; "
         "load: the machine's 1-minute load average during the case, on "
         f"{info['cores']} cores"
+        + ("" if single_thread else "; seqzoo CPU: seqzoo's ratio in CPU time, which a busy machine moves less")
         + (
-            "; seqzoo CPU: seqzoo's ratio in CPU time, which a busy machine moves less than wall time)."
-            if not single_thread
-            else ")."
-        ),
+            "; busy: the same case timed again beside one process spinning on one core (`benchmarks/hog.py`)"
+            if busy
+            else ""
+        )
+        + ").",
         "",
-        f"| backend | cell | T | keras tok/{'cpu-s' if single_thread else 's'} | "
-        + " | ".join(f"{name} / keras" for name in others)
-        + ("" if single_thread else " | seqzoo CPU / keras")
-        + " | spread | load |",
-        "|" + " --- |" * (6 + len(others) + (not single_thread)),
+        "| backend | cell | T | " + " | ".join(header) + " | spread | load |",
+        "|" + " --- |" * (5 + len(header)),
     ]
     for record in records:
-        tps = record[measure]
-        ratios = [f"{tps[n] / tps['keras']:.2f}" if n in tps else "" for n in others]
-        if not single_thread:
-            cpu = record["tokens_per_cpu_second"]
-            ratios.append(f"{cpu['seqzoo'] / cpu['keras']:.2f}" if "seqzoo" in cpu else "")
-        spread = max(record["spread"].values())
+        cells = [f"{record[measure]['keras']:,.0f}", *ratios(record, measure, others)]
+        cells += [] if single_thread else ratios(record, "tokens_per_cpu_second", ["seqzoo"])
+        spreads = list(record["spread"].values())
+        if busy:
+            busy_record = record["busy"]
+            cells.append(f"{busy_record[measure]['keras']:,.0f}")
+            cells += ratios(busy_record, measure, others) + ratios(busy_record, "tokens_per_cpu_second", ["seqzoo"])
+            cells.append(f"{busy_record['load']:.1f}")
+            spreads += busy_record["spread"].values()
         lines.append(
             f"| {record['backend']} | {record['cell']} | {record['time_steps']} | "
-            f"{tps['keras']:,.0f} | " + " | ".join(ratios) + f" | {spread:.0%} | {record.get('load', 0):.1f} |"
+            + " | ".join(cells)
+            + f" | {max(spreads):.0%} | {record.get('load', 0):.1f} |"
         )
     section = f"throughput-batch-{batch}" + ("-single-thread" if single_thread else "")
     write_section(section, "\n".join(lines))
+
+
+def ratios(record, measure, names):
+    """Each of `names`' tokens per (CPU) second as a ratio to Keras's, formatted; empty where not timed."""
+    rates = record[measure]
+    return [f"{rates[name] / rates['keras']:.2f}" if name in rates else "" for name in names]
 
 
 def main():
@@ -349,10 +353,33 @@ def main():
         default=0.0,
         help="train every layer with this recurrent dropout (printed only, with --backend)",
     )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="time every case again beside a process that keeps one core busy (benchmarks/hog.py)",
+    )
     parser.add_argument("--json", help="where a single-backend run writes its records")
+    parser.add_argument(
+        "--records",
+        nargs="+",
+        help="write RESULTS.md from the --json files of earlier single-backend runs instead of timing",
+    )
     args = parser.parse_args()
     if args.recurrent_dropout and not args.backend:
         parser.error("--recurrent-dropout needs --backend: its numbers are printed, not written to RESULTS.md")
+    if args.records and args.backend:
+        parser.error("--records writes the table from earlier runs' files; it times nothing, so takes no --backend")
+    if args.records:
+        records = []
+        for path in args.records:
+            with open(path) as saved:
+                records.extend(json.load(saved))
+        if not all(record["batch"] == args.batch for record in records):
+            parser.error(f"--records: every file's batch must be --batch {args.batch}")
+        if any(("busy" in record) != args.busy for record in records):
+            parser.error(f"--records: pass --busy exactly when every file was timed with it (--busy={args.busy})")
+        write_results(records, args.quick, args.batch, args.single_thread)
+        return
     if args.backend:
         records = run_backend(
             args.backend,
@@ -362,6 +389,7 @@ def main():
             args.single_thread,
             args.contenders,
             args.recurrent_dropout,
+            args.busy,
         )
         if args.json:
             with open(args.json, "w") as out:
@@ -374,6 +402,7 @@ def main():
         command += ["--cells", *args.cells, "--batch", str(args.batch)]
         command += ["--quick"] if args.quick else []
         command += ["--single-thread"] if args.single_thread else []
+        command += ["--busy"] if args.busy else []
         command += ["--contenders", *args.contenders] if args.contenders else []
         subprocess.run(command, check=True)
         with open(path) as out:

@@ -31,14 +31,14 @@ os.environ["KERAS_BACKEND"] = "torch"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, os.path.dirname(HERE))
 
+from machine_info import machine  # noqa: E402
+from machine_info import threads  # noqa: E402
 from results_md import write_section  # noqa: E402
 from throughput import FEATURES  # noqa: E402
 from throughput import UNITS  # noqa: E402
 from throughput import alternate  # noqa: E402
 from throughput import keras_contenders  # noqa: E402
 from throughput import keras_step  # noqa: E402
-from throughput import machine  # noqa: E402
-from throughput import threads  # noqa: E402
 from throughput import torch_step  # noqa: E402
 
 TIME_STEPS = 100
