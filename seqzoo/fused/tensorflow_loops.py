@@ -147,7 +147,8 @@ def linear_recurrence(a, b, h0):
     accelerators = tf.config.list_logical_devices("GPU") + tf.config.list_logical_devices("TPU")
     if accelerators:
         raise NotImplementedError(f"the sequential loop is for a CPU, and TensorFlow sees {accelerators[0].name}")
-    return _linear_recurrence(a, b, h0)
+    # Values, not variables (a stateful layer's h<0>): the gradient goes to them through the reads.
+    return _linear_recurrence(*(tf.convert_to_tensor(x) for x in (a, b, h0)))
 
 
 def _recurrence(a, b, h0, reverse=False):
