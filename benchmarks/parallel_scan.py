@@ -315,9 +315,13 @@ def results_text(records, memory, quick, parity):
     ]
     for r in records:
         tps, cpu = r["tokens_per_second"], r["tokens_per_cpu_second"]
-        ratios = [f"{tps[n] / tps[BASELINE]:.2f}" for n in others]
-        ratios += [f"{cpu[n] / cpu[BASELINE]:.2f}" for n in PARALLEL if n in names]
         bold = "**" if r["time_steps"] == TARGET_T else ""
+        # The parallel cells' ratios at the target's T in bold, as the T.
+        ratios = [
+            f"{bold}{tps[n] / tps[BASELINE]:.2f}{bold}" if n in PARALLEL else f"{tps[n] / tps[BASELINE]:.2f}"
+            for n in others
+        ]
+        ratios += [f"{cpu[n] / cpu[BASELINE]:.2f}" for n in PARALLEL if n in names]
         lines.append(
             f"| {r['backend']} | {bold}{r['time_steps']}{bold} | {tps[BASELINE]:,.0f} | "
             + " | ".join(ratios)
