@@ -50,9 +50,10 @@ def _compose(earlier, later):
 def linear_recurrence(a, b, initial_state, keep=None):
     """h<t> = a<t> h<t-1> + b<t> for every t, time major.
 
-    On a CPU the backend's sequential loop runs (`sequential_recurrence` of
-    `tensorflow_loops`, `jax_loops` or `torch_kernels`): one elementwise
-    step per t, with a backward pass that is the same loop run backwards.
+    On a CPU the backend's own loop runs (`sequential_recurrence`: the
+    `linear_recurrence` of `tensorflow_loops`, `jax_loops` or
+    `torch_kernels`): one elementwise step per t, with a backward pass that
+    is the same loop run backwards.
     Where it raises `NotImplementedError` (a GPU or TPU), the associative
     scan runs, with h<0> folded into the first step, b<1> + a<1> h<0>, so
     that the product of the a<t> is never needed.
