@@ -39,6 +39,9 @@ FUNCTION_LEVEL_ALLOWED = {
     ("seqzoo.fused", "seqzoo.fused.tensorflow_loops"),
     ("seqzoo.fused", "seqzoo.fused.jax_loops"),
     ("seqzoo.fused", "seqzoo.fused.torch_kernels"),
+    ("seqzoo.fused.scan", "seqzoo.fused.tensorflow_loops"),
+    ("seqzoo.fused.scan", "seqzoo.fused.jax_loops"),
+    ("seqzoo.fused.scan", "seqzoo.fused.torch_kernels"),
 }
 
 

@@ -201,8 +201,10 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     # in `keras.layers.RNN` they run step by step, O(1) work per token, the
     # form generation needs. `seqzoo.layers.RecurrentStack("mingru")` (and
     # every named model on these cells) runs the parallel form: one product
-    # for every (a<t>, b<t>), then the scan in log space. On copied weights
-    # both give the numbers of the equations above, written in NumPy:
+    # for every (a<t>, b<t>), then the recurrence over the whole sequence (on a
+    # GPU the associative scan, on a CPU an elementwise loop, which costs less
+    # there; both in linear space). On copied weights both give the numbers of
+    # the equations above, written in NumPy:
     x = rng.standard_normal((4, 50 if fast else 300, 8)).astype("float32")
     results["step_vs_parallel"], results["numpy_vs_parallel"] = {}, {}
     for cell_name in ("mingru", "minlstm"):
@@ -225,12 +227,13 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
     #
     # A training step of the fused GRU costs T sequential steps, each a
     # small (batch x units) by (units x 3 units) product. The minGRU's costs
-    # one large product over every step and a scan of elementwise work in
-    # log2 T rounds. Time one compiled training step of each (forward,
-    # backward and Adam, after two warm-up steps that compile) as T grows.
-    # On a CPU with few cores the scan's rounds do not run side by side as
-    # they would on a GPU; the gain comes from the products (one large
-    # product instead of T small ones, forward and backward).
+    # one large product over every step and elementwise work over T. Time
+    # one compiled training step of each (forward, backward and Adam, after
+    # two warm-up steps that compile) as T grows. On a CPU with few cores a
+    # scan's log2 T rounds do not run side by side as they would on a GPU,
+    # so seqzoo runs the elementwise recurrence as a loop there; the gain
+    # comes from the products (one large product instead of T small ones,
+    # forward and backward).
     lengths = (16, 128) if fast else (64, 256, 1024, 4096)
     units = 32 if fast else 256
     seconds = {cell: [training_step_seconds(cell, t, units) for t in lengths] for cell in ("gru", "mingru")}
@@ -240,7 +243,7 @@ def main(fast=False, out="tutorial_output", seed=0, data_dir=None):
         print(f"T={t}: minGRU trains {ratio:.1f}x as many tokens per second as the fused GRU ({units} units)")
     figure = Figure(figsize=(10, 4))
     left, right = figure.subplots(1, 2)
-    for cell, label in (("gru", "GRU (fused, step after step)"), ("mingru", "minGRU (parallel scan)")):
+    for cell, label in (("gru", "GRU (fused, step after step)"), ("mingru", "minGRU (parallel form)")):
         left.plot(lengths, [16 * t / s for t, s in zip(lengths, seconds[cell])], "o-", label=label)
     left.set(xscale="log", yscale="log", xlabel="T", ylabel="training tokens per second")
     left.set_title(f"One training step, batch 16, {units} units")

@@ -22,7 +22,7 @@ class MinGRUCell(MinimalCell):
     whose z is the course's 1 - Γu, the gate here is Γu itself, as in the
     paper. So c<t> = a<t> * c<t-1> + b<t> with a<t> = 1 - Γu and b<t> =
     Γu * c̃<t> = σ(zu) g(zc), which `seqzoo.layers.Recurrent` computes for
-    every t at once by a parallel scan (`seqzoo.fused.scan`), with a<t> as
+    every t after one product (`seqzoo.fused.scan`), with a<t> as
     σ(-zu) rather than 1 - σ(zu).
 
     Weights: `kernel` `(input_dim, 2 * units)` and `bias` `(2 * units,)`,

@@ -25,7 +25,8 @@ class MinimalCell(RecurrentCell):
     Because no gate reads h<t-1>, the cell has no `recurrent_kernel`, and a
     whole sequence can run at once: `seqzoo.layers.Recurrent` computes every
     (a<t>, b<t>) in one product over every step (`scan_coefficients`) and the
-    recurrence with a parallel scan (`seqzoo.fused.scan`). In
+    elementwise recurrence by a loop on a CPU, a parallel scan on a GPU
+    (`seqzoo.fused.scan`). In
     `keras.layers.RNN` the cell runs step by step, O(1) per token, as
     generation needs. The candidate's activation is the paper's `g`, fixed:
     g is what keeps the paper's log-space form defined (h̃ > 0); the scan

@@ -24,7 +24,7 @@ class MinLSTMCell(MinimalCell):
     computed from the gates' logs, Γf' = σ(log Γf - log Γu), which never
     divides 0 by 0. So c<t> = a<t> * c<t-1> + b<t> with a<t> = Γf' and
     b<t> = Γu' * c̃<t>, which `seqzoo.layers.Recurrent` computes for every t
-    at once by a parallel scan (`seqzoo.fused.scan`): with d = log Γu -
+    after one product (`seqzoo.fused.scan`): with d = log Γu -
     log Γf = softplus(-zf) - softplus(-zu), a<t> = σ(-d) and b<t> =
     σ(d) g(zc).
 

@@ -6,6 +6,9 @@ Here the forward scan keeps what the cell's backward step needs, the reverse
 scan carries only dL/d(states) and writes every step's dL/dz<t> over the
 slope it has read (`SLOPE` of the step module), and the weights' and the
 inputs' gradients come from a few large products over every step at once.
+
+`linear_recurrence` is the minimal cells' loop on a CPU (`seqzoo.fused.scan`):
+one `lax.scan` of h<t> = a<t> h<t-1> + b<t>, and one back.
 """
 
 import functools
@@ -78,3 +81,44 @@ def _run(steps, x, weights, states, step_mask, drop):
 
 
 _run.defvjp(_forward, _backward)
+
+
+def linear_recurrence(a, b, h0):
+    """h<t> = a<t> h<t-1> + b<t> of every step by one `lax.scan`, and its gradient by one back (time major).
+
+    Raises:
+        NotImplementedError: off a CPU, where the associative scan pays.
+    """
+    if jax.default_backend() != "cpu":
+        raise NotImplementedError(f"the sequential loop is for a CPU, not {jax.default_backend()}")
+    return _linear_recurrence(a, b, h0)
+
+
+def _step(h, coefficients):
+    a_t, b_t = coefficients
+    h = a_t * h + b_t
+    return h, h
+
+
+def _recurrence(a, b, h0, reverse=False):
+    # One step function for every call, so that an eager call reuses the scan compiled before. Unrolling 4 or 8
+    # steps per iteration measured no faster on a 2-core CPU (T=1024: 258-273 ms a training step).
+    return jax.lax.scan(_step, h0, (a, b), reverse=reverse)[1]
+
+
+def _linear_recurrence_forward(a, b, h0):
+    h = _recurrence(a, b, h0)
+    return h, (a, h, h0)
+
+
+def _linear_recurrence_backward(saved, d_h):
+    # g<t> = dL/dh<t> + a<t+1> g<t+1>: the same recurrence, run backwards.
+    a, h, h0 = saved
+    a_next = jnp.concatenate([a[1:], jnp.zeros_like(a[:1])], axis=0)
+    g = _recurrence(a_next, d_h, jnp.zeros_like(h0), reverse=True)
+    h_before = jnp.concatenate([h0[None], h[:-1]], axis=0)
+    return g * h_before, g, a[0] * g[0]
+
+
+_linear_recurrence = jax.custom_vjp(lambda a, b, h0: _recurrence(a, b, h0))
+_linear_recurrence.defvjp(_linear_recurrence_forward, _linear_recurrence_backward)

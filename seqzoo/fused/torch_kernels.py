@@ -15,6 +15,10 @@ output zeros before the run and, after it, the run's last output (zeros with
 `zero_output_for_mask`). Any other mask, recurrent dropout, or a cell these
 ops do not compute raises `NotImplementedError` saying why, so the caller can
 run the step loop, as Keras's backends do for cuDNN.
+
+`linear_recurrence` is the minimal cells' loop on a CPU (`seqzoo.fused.scan`):
+h<t> = a<t> h<t-1> + b<t> one step after another, in place, and the same
+back, as a `torch.autograd.Function`.
 """
 
 import torch
@@ -113,3 +117,39 @@ def run(steps, inputs, initial_states, weights, mask, go_backwards, zero_output_
         hx = hx if op is torch.lstm else hx[0]
         outputs, *states = op(x, hx, parameters, True, 1, 0.0, torch.is_grad_enabled(), False, True)
     return outputs, [s.squeeze(0) for s in states]
+
+
+def linear_recurrence(a, b, h0):
+    """h<t> = a<t> h<t-1> + b<t> of every step by a loop, and its gradient by one back (time major).
+
+    Raises:
+        NotImplementedError: off a CPU, where the associative scan pays.
+    """
+    if a.device.type != "cpu":
+        raise NotImplementedError(f"the sequential loop is for a CPU, not {a.device}")
+    return _LinearRecurrence.apply(a, b, h0)
+
+
+def _recurrence(a, b, h0, reverse=False):
+    h = torch.empty_like(b)
+    state = h0
+    for t in reversed(range(len(a))) if reverse else range(len(a)):
+        state = torch.addcmul(b[t], a[t], state, out=h[t])
+    return h
+
+
+class _LinearRecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b, h0):
+        h = _recurrence(a, b, h0)
+        ctx.save_for_backward(a, h, h0)
+        return h
+
+    @staticmethod
+    def backward(ctx, d_h):
+        # g<t> = dL/dh<t> + a<t+1> g<t+1>: the same recurrence, run backwards.
+        a, h, h0 = ctx.saved_tensors
+        a_next = torch.cat([a[1:], torch.zeros_like(a[:1])])
+        g = _recurrence(a_next, d_h, torch.zeros_like(h0), reverse=True)
+        h_before = torch.cat([h0[None], h[:-1]])
+        return g * h_before, g, a[0] * g[0]

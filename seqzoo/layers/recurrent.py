@@ -105,10 +105,11 @@ class Recurrent(keras.layers.RNN):
 
     A `MinGRUCell` or `MinLSTMCell` (not unrolled), whose gates read x<t>
     only, runs its whole sequence at once on every backend: one product
-    gives every step's (a<t>, b<t>) and a parallel scan the recurrence
-    h<t> = a<t> h<t-1> + b<t> (`seqzoo.fused.scan`), in O(log T)
-    sequential steps instead of T; where Keras's scan does not run (PyTorch
-    on a GPU, or in another dtype than float32) it runs step by step.
+    gives every step's (a<t>, b<t>), and the elementwise recurrence
+    h<t> = a<t> h<t-1> + b<t> runs by the backend's own loop on a CPU and
+    by a parallel (associative) scan on a GPU or TPU, in O(log T)
+    sequential steps (`seqzoo.fused.scan`); on PyTorch on a GPU, where
+    Keras's scan does not run, it runs step by step.
 
     Any other cell, or `fused=False`, runs step by step:
     a seqzoo cell splits a step into `project_inputs` (x<t> Wx + b, which
@@ -140,7 +141,7 @@ class Recurrent(keras.layers.RNN):
         cell: a seqzoo cell (a `seqzoo.cells.RecurrentCell`).
         hoist_inputs: whether to project every input step at once, when the
             cell runs step by step.
-        fused: `"auto"` runs a fused kernel (or the parallel scan) where
+        fused: `"auto"` runs a fused kernel (or the minimal cells' whole-sequence form) where
             there is one for the cell and backend, `True` insists (a
             `ValueError` says why there is none), `False` always runs step
             by step.

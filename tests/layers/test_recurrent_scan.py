@@ -24,7 +24,37 @@ from seqzoo.layers.recurrent import Recurrent
 from seqzoo.tbptt import TimeChunks
 
 CASES = ["mingru", "minlstm"]
+FORMS = ["sequential", "associative"]
+# Each cell with one form: the cells' coefficients and the forms' recurrences are independent of each other,
+# and the other tests run the form a CPU picks (sequential) on both cells.
+CASES_AND_FORMS = pytest.mark.parametrize("case, form", list(zip(CASES, FORMS)), indirect=["form"])
 REFERENCES = {"mingru": ref.mingru_step, "minlstm": ref.minlstm_step}
+
+
+@pytest.fixture(params=FORMS)
+def form(request, monkeypatch):
+    """The form of the recurrence the test runs, and the forms that ran (the CPU's loop, or the associative scan).
+
+    On a CPU the backend's sequential loop runs; for "associative" it raises
+    `NotImplementedError`, as it does on a GPU, so the associative scan runs.
+    """
+    ran = []
+    sequential = scan.sequential_recurrence
+
+    def spy(a, b, initial_state):
+        ran.append("sequential" if request.param == "sequential" else "associative")
+        if request.param == "associative":
+            raise NotImplementedError("the associative scan, as on a GPU")
+        return sequential(a, b, initial_state)
+
+    monkeypatch.setattr(scan, "sequential_recurrence", spy)
+    return request.param, ran
+
+
+def assert_ran(form):
+    """The form asked for ran, and only it."""
+    name, ran = form
+    assert ran and set(ran) == {name}
 
 
 def assert_same(plain, scanned, x, **call_kwargs):
@@ -43,10 +73,10 @@ def random_state(seed=3, scale=2.0):
     return keras.ops.convert_to_tensor(state)
 
 
-@pytest.mark.parametrize("case", CASES)
+@CASES_AND_FORMS
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask], ids=["unmasked", "right", "left"])
-def test_scan_outputs_and_gradients_equal_the_step_loop(case, go_backwards, mask):
+def test_scan_outputs_and_gradients_equal_the_step_loop(case, go_backwards, mask, form):
     x = inputs()
     plain, scanned = twins(case, x, fused=True, go_backwards=go_backwards)
     assert scanned._tries_fused
@@ -58,6 +88,7 @@ def test_scan_outputs_and_gradients_equal_the_step_loop(case, go_backwards, mask
     if not leading:
         kwargs["initial_state"] = [random_state()]
     assert_same(plain, scanned, x, **kwargs)
+    assert_ran(form)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -72,9 +103,9 @@ def test_last_output_and_masked_outputs_equal_the_step_loop(case, zero_output_fo
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_scan_matches_the_numpy_reference_over_a_long_sequence(case):
+def test_scan_matches_the_numpy_reference_over_a_long_sequence(case, form):
     # 300 steps from a large state of either sign, with padding at both ends:
-    # the scan's products of a<t> fall far below float32's smallest normal.
+    # the associative scan's products of a<t> fall far below float32's smallest normal.
     length = 300
     x = inputs(4, shape=(B, length, F))
     mask = np.ones((B, length), dtype=bool)
@@ -95,6 +126,7 @@ def test_scan_matches_the_numpy_reference_over_a_long_sequence(case):
     # The state moved far from h<0> (which the first row carries through its padding).
     assert np.abs(states[0] - start).min() > 1e-2
     np.testing.assert_allclose(got[0][0, 39], np.zeros(UNITS), atol=0)
+    assert_ran(form)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -186,7 +218,7 @@ def spy_on_the_doubling_scan(monkeypatch):
     doubling_scan = scan._doubling_scan
 
     def spy(a, b):
-        lengths.append(a.shape[1])
+        lengths.append(a.shape[0])
         return doubling_scan(a, b)
 
     monkeypatch.setattr(scan, "_doubling_scan", spy)
@@ -219,10 +251,10 @@ ONLY_TENSORFLOW = pytest.mark.skipif(
 
 
 @ONLY_TENSORFLOW
-@pytest.mark.parametrize("case", CASES)
+@CASES_AND_FORMS
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize("mask", [None, padding_mask, leading_padding_mask], ids=["unmasked", "right", "left"])
-def test_scan_in_a_graph_without_the_length_equals_the_step_loop(case, go_backwards, mask, monkeypatch):
+def test_scan_in_a_graph_without_the_length_equals_the_step_loop(case, form, go_backwards, mask, monkeypatch):
     lengths = spy_on_the_doubling_scan(monkeypatch)
     x = inputs()
     # fused=True: a step loop in its place would raise.
@@ -232,14 +264,16 @@ def test_scan_in_a_graph_without_the_length_equals_the_step_loop(case, go_backwa
     if not leading:
         kwargs["initial_state"] = [random_state()]
     assert_same(plain, TracedWithoutLength(scanned), x, **kwargs)
-    assert lengths == [None]
+    # The CPU's loop takes any length; the associative scan doubles where the length is unknown.
+    assert lengths == ([None] if form[0] == "associative" else [])
+    assert_ran(form)
 
 
 @ONLY_TENSORFLOW
-@pytest.mark.parametrize("case", CASES)
-def test_batches_of_other_lengths_train_on_the_scan_as_the_step_loop_does(case, monkeypatch):
+@CASES_AND_FORMS
+def test_batches_of_other_lengths_train_on_the_scan_as_the_step_loop_does(case, form, monkeypatch):
     # TensorFlow's `train_on_batch` retraces for a second length with the length unknown, where Keras's
-    # scan cannot run: the doubling scan runs there, with the step loop's numbers.
+    # scan cannot run: the CPU's loop or the doubling scan runs there, with the step loop's numbers.
     lengths = spy_on_the_doubling_scan(monkeypatch)
 
     def model(fused):
@@ -255,4 +289,5 @@ def test_batches_of_other_lengths_train_on_the_scan_as_the_step_loop_does(case, 
     for length in (3, 5, 7):
         x = inputs(length, shape=(B, length, F))
         np.testing.assert_allclose(scanned.train_on_batch(x, target), stepped.train_on_batch(x, target), rtol=1e-5)
-    assert lengths and set(lengths) == {None}
+    assert set(lengths) == ({None} if form[0] == "associative" else set())
+    assert_ran(form)
