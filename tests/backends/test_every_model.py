@@ -27,6 +27,12 @@ STEPS = 10
 CROSS_BACKEND = ("gru_seq2seq_attention", "lstm_music", "peephole_bi", "rnn_char_lm")
 
 CASES = {name: (name, {}) for name in seqzoo.list_models()} | zoo_cases.EXTRA_CASES
+CONFIGS = {
+    case: seqzoo.get_config(name, **zoo_cases.tiny_overrides(name, extra)) for case, (name, extra) in CASES.items()
+}
+# TensorFlow trains every case; JAX and PyTorch the fewest that exercise all that each backend runs apart.
+COVER = zoo_cases.covering_cases(CONFIGS)
+BACKEND_CASES = sorted(CASES) if keras.backend.backend() == "tensorflow" else COVER
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +43,7 @@ def _fresh_backend_state():
 
 
 def test_every_topology_and_input_type_is_covered():
-    configs = [seqzoo.get_config(name, **zoo_cases.tiny_overrides(name, extra)) for name, extra in CASES.values()]
+    configs = list(CONFIGS.values())
     assert {config["topology"] for config in configs} == set(TOPOLOGIES)
     assert {config["inputs"]["type"] for config in configs} == {"tokens", "one_hot", "features"}
     assert {config["outputs"]["type"] for config in configs if "outputs" in config} == {
@@ -48,7 +54,15 @@ def test_every_topology_and_input_type_is_covered():
     assert {config["backbone"]["cell"] for config in configs} == set(seqzoo.cells.CELLS)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_other_backends_cases_cover_every_cell_topology_and_option():
+    assert set().union(*map(zoo_cases.backend_features, (CONFIGS[case] for case in COVER))) == set().union(
+        *map(zoo_cases.backend_features, CONFIGS.values())
+    )
+    assert {CONFIGS[case]["backbone"]["cell"] for case in COVER} == set(seqzoo.cells.CELLS)
+    assert len(COVER) < 0.7 * len(CASES)  # Sizes and repeated combinations are trained on TensorFlow only.
+
+
+@pytest.mark.parametrize("case", BACKEND_CASES)
 def test_model_trains_round_trips_and_generates(case, tmp_path):
     name, extra = CASES[case]
     model = zoo_cases.build(name, extra)

@@ -25,6 +25,7 @@ from seqzoo.tasks.vocabulary import EOS_ID
 
 B, T = 4, 5
 VOCAB, TARGET_VOCAB, MAX_CLASSES = 20, 12, 10
+SECTIONS = ("inputs", "outputs", "targets", "condition")
 
 # Cases beyond the named configs: every input, output and condition type on every topology that takes it.
 EXTRA_CASES = {
@@ -43,6 +44,51 @@ EXTRA_CASES = {
     "encoder_decoder-one_hot-peephole": ("lstm_seq2seq", {"backbone.cell": "peephole", "inputs": {"type": "one_hot"}}),
     "language_model-peephole": ("rnn_char_lm", {"backbone.cell": "peephole"}),
 }
+
+
+def backend_features(config):
+    """What a case exercises of a backend's code: its cell in its topology, and every option a backend runs apart.
+
+    The fused kernels and the step-by-step generation are per cell and
+    topology; bidirectional reading and recurrent dropout per cell; inputs,
+    outputs, targets and conditions per topology; attention, depth, residual
+    connections and dropout between layers once each.
+    """
+    backbone, topology = config["backbone"], config["topology"]
+    cell = backbone["cell"]
+    features = {("cell", cell, topology)}
+    if backbone["bidirectional"]:
+        features.add(("bidirectional", cell))
+    if backbone["recurrent_dropout"]:
+        features.add(("recurrent_dropout", cell))
+    if backbone["depth"] > 1:
+        features.add(("deep", topology))
+    features.update((option,) for option in ("residual", "dropout") if backbone[option])
+    features.update((section, topology, config[section]["type"]) for section in SECTIONS if config.get(section))
+    if "attention" in config:
+        features.add(("attention", config["attention"]))
+    return features
+
+
+def covering_cases(configs):
+    """The fewest cases, taken greedily, whose `backend_features` are those of all `configs` (`{case: config}`).
+
+    Ties go to the case with fewer recurrent layers, the quicker one to
+    compile. TensorFlow runs every case; the other backends run these, so a
+    model that only changes sizes or repeats a combination of the others'
+    features is not trained again on each backend.
+    """
+    features = {case: backend_features(config) for case, config in configs.items()}
+    layers = {
+        case: config["backbone"]["depth"] * (2 if config["backbone"]["bidirectional"] else 1)
+        for case, config in configs.items()
+    }
+    chosen, covered = [], set()
+    while len(chosen) < len(features) and covered != set().union(*features.values()):
+        case = max(sorted(features), key=lambda case: (len(features[case] - covered), -layers[case]))
+        chosen.append(case)
+        covered |= features[case]
+    return sorted(chosen)
 
 
 def numpy(x):
