@@ -5,6 +5,7 @@ import os
 
 from seqzoo.errors import unknown_name_error
 from seqzoo.presets import sources as presets
+from seqzoo.registry import index
 from seqzoo.registry import sources
 from seqzoo.runs.layout import RECORD
 from seqzoo.tasks import catalog
@@ -50,13 +51,23 @@ def is_run(text):
     return presets.is_preset(text) or os.path.isfile(os.path.join(text, RECORD))
 
 
+def names_run(text):
+    """Whether `text` names a run: `is_run`, or a path that is no YAML file (a model's name has no slash)."""
+    return is_run(text) or (("/" in text or os.sep in text) and not sources.is_path(text))
+
+
 def model_or_run(text):
     """`seqzoo show`'s argument: a run folder or `preset:...` reference, else a model name or YAML file."""
-    return run(text) if is_run(text) else model(text)
+    return run(text) if names_run(text) else model(text)
 
 
 class KeyValues(argparse.Action):
-    """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float)."""
+    """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float).
+
+    A subclass's `check_key` (if not `None`) refuses a key it does not know.
+    """
+
+    check_key = None
 
     def __call__(self, parser, namespace, text, option_string=None):
         key, separator, value = text.partition("=")
@@ -67,6 +78,11 @@ class KeyValues(argparse.Action):
         values = dict(getattr(namespace, self.dest) or {})
         if key in values:
             parser.error(f"argument {option_string}: {key} is given twice")
+        if self.check_key is not None:
+            try:
+                self.check_key(key)
+            except ValueError as error:
+                parser.error(f"argument {option_string}: {error}")
         try:
             values[key] = sources.parse_value(value)
         except ValueError as error:
@@ -74,8 +90,12 @@ class KeyValues(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def key_values(example):
-    return type("KeyValues", (KeyValues,), {"metavar_example": example})
+def key_values(example, check_key=None):
+    """A `KeyValues` action whose usage error shows `example` and whose keys `check_key` checks."""
+    return type("KeyValues", (KeyValues,), {"metavar_example": example, "check_key": staticmethod(check_key)})
+
+
+overrides = key_values("backbone.units=64", index.check_override_key)  # `--set`: keys the index knows.
 
 
 def choice(what, names):

@@ -49,13 +49,13 @@ def parser():
 
     listing = commands.add_parser("list", help="the named models, as a table")
     listing.add_argument("pattern", nargs="?", help="an fnmatch pattern, e.g. 'lstm_*'")
-    listing.set_defaults(handler=run.list_models)
+    listing.set_defaults(handler=run.list_models, needs_tensorflow=False)
 
     show = commands.add_parser("show", help="a model's or a run's resolved config (stdout) and summary (stderr)")
     show.add_argument(
         "model", type=arguments.model_or_run, help="a name from `seqzoo list`, a YAML file, a run folder or preset:NAME"
     )
-    show.set_defaults(handler=run.show)
+    show.set_defaults(handler=run.show, needs_tensorflow=False)
 
     tasks = commands.add_parser("tasks", help="the ready-made tasks, offline ones first")
     tasks.set_defaults(handler=run.tasks, needs_tensorflow=False)
@@ -104,7 +104,7 @@ def parser():
     )
     train.add_argument(
         "--set",
-        action=arguments.key_values("backbone.units=64"),
+        action=arguments.overrides,
         default={},
         metavar="KEY=VALUE",
         help="config override (repeatable)",
@@ -163,7 +163,7 @@ def parser():
     tune.add_argument("--batch-size", type=arguments.count(1), default=training.BATCH_SIZE)
     tune.add_argument(
         "--set",
-        action=arguments.key_values("backbone.units=64"),
+        action=arguments.overrides,
         default={},
         metavar="KEY=VALUE",
         help="override for every trial; fixes a searched key",

@@ -1,12 +1,32 @@
-"""Loading TFDS splits, seqzoo's offline datasets and downloading ones alike."""
+"""Loading TFDS splits, seqzoo's offline datasets and downloading ones alike.
+
+TFDS itself is imported on first use (`tfds_module`): a task that only
+encodes and decodes with a run's vocabularies (generating from a preset)
+never reads a dataset and does not pay for it.
+"""
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
-import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
 from seqzoo.tasks.options import choice
 
 OFFLINE_PREFIX = "seqzoo_"
+# The key of `DatasetInfo.metadata` that records what built one of seqzoo's own datasets.
+PACKAGE_VERSIONS = "package_versions"
+
+
+def tfds_module():
+    """`tensorflow_datasets`, imported on first use, with seqzoo's own builders registered.
+
+    Example:
+
+    >>> tfds_module().builder("seqzoo_names").info.full_name
+    'seqzoo_names/1.1.0'
+    """
+    import tensorflow_datasets
+
+    import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
+
+    return tensorflow_datasets
 
 
 class DatasetUnavailableError(ValueError):
@@ -31,7 +51,7 @@ def load_split(dataset, split, data_dir=None, offline_tasks=()):
     naming the offline tasks.
     """
     try:
-        data = tfds.load(dataset, split=split, data_dir=data_dir)
+        data = tfds_module().load(dataset, split=split, data_dir=data_dir)
     except Exception as error:  # TFDS raises many kinds for a failed download.
         if dataset.startswith(OFFLINE_PREFIX):
             raise  # Nothing to download: the error is the builder's own.
@@ -58,7 +78,7 @@ def without_autotune_thread(dataset):
 def dataset_info(dataset, data_dir=None, offline_tasks=()):
     """The `tfds.core.DatasetInfo` of a dataset (its features, class names)."""
     try:
-        return tfds.builder(dataset, data_dir=data_dir).info
+        return tfds_module().builder(dataset, data_dir=data_dir).info
     except Exception as error:
         raise _unavailable(dataset, data_dir, offline_tasks, error) from error
 
@@ -80,7 +100,7 @@ def with_config(task, dataset, config):
     'seqzoo_chorales/small'
     """
     base = dataset.split("/")[0]
-    configs = tfds.builder_cls(base).builder_configs
+    configs = tfds_module().builder_cls(base).builder_configs
     if not configs:
         raise ValueError(f"Task {task!r}: the dataset {base!r} has no configs; received config={config!r}.")
     return f"{base}/{choice(task, 'config', config, configs)}"
