@@ -60,6 +60,14 @@ MISSING_RUN = "Run folder '/no/such/run' does not exist."
         ),
         (["generate", "preset:namez", "--out", OUT], "Unknown preset 'namez'. Did you mean 'names'?"),
         (["generate", "/no/such/run", "--out", OUT], MISSING_RUN),
+        (
+            ["generate", "preset:names", "--top-p", "2", "--out", OUT],
+            "Received top_p=2.0; it must be a number in (0, 1]",
+        ),
+        (
+            ["generate", "preset:names", "--beam", "3", "--temperature", "0.5", "--out", OUT],
+            "beam search does not sample",
+        ),
         (["predict", "/no/such/run", "a text", "--out", OUT], MISSING_RUN),
         (["score", "/no/such/run", "a text"], MISSING_RUN),
         (["evaluate", "/no/such/run"], MISSING_RUN),

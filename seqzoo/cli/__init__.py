@@ -48,6 +48,8 @@ def main(argv=None):
         return exit.code
     try:
         with _locked_before_tensorflow(args):
+            if args.check is not None:  # What argparse cannot check alone, before TensorFlow loads.
+                args.check(args)
             if args.needs_tensorflow:
                 import_tensorflow_quietly()
             args.handler(args)

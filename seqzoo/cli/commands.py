@@ -17,6 +17,8 @@ from seqzoo import music
 from seqzoo import registry
 from seqzoo.cli import arguments
 from seqzoo.cli.quiet_import import import_tensorflow_quietly
+from seqzoo.inference.checks import check_settings
+from seqzoo.inference.checks import decoding_strategy
 from seqzoo.presets.sources import run_path
 from seqzoo.registry.index import indexed
 from seqzoo.registry.sources import is_path
@@ -137,9 +139,15 @@ def evaluate(args):
     print(json.dumps({"run": args.run, **named, **metrics}))
 
 
-def generate(args):
+def check_generate(args):
+    """`generate`'s settings, alone and together, and its `--out`: checked before TensorFlow loads."""
+    check_settings(args.temperature, args.top_k, args.top_p, args.beam, args.num, args.max_length, args.length_penalty)
+    decoding_strategy(None, args.greedy, args.beam, args.temperature, args.top_k, args.top_p)
     if args.out is not None:
         atomic.check_can_write(args.out)  # Before generating, not after.
+
+
+def generate(args):
     with contextlib.redirect_stdout(sys.stderr):
         trained = seqzoo.load(args.run, data_dir=args.data_dir)
         trained.require("generate")

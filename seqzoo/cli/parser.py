@@ -44,7 +44,7 @@ def parser():
     """The argument parser of the `seqzoo` command."""
     root = _Parser(prog="seqzoo", description=DESCRIPTION)
     root.add_argument("--version", action="version", version=f"seqzoo {_version.__version__}")
-    root.set_defaults(needs_tensorflow=True)
+    root.set_defaults(needs_tensorflow=True, check=None)
     commands = root.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="the named models, as a table")
@@ -234,7 +234,7 @@ def parser():
     generate.add_argument("--out", help="write here instead (melodies: OUT.mid and OUT.musicxml)")
     generate.add_argument("--json", action="store_true", help=JSON_HELP)
     generate.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for the task's class names)")
-    generate.set_defaults(handler=run.generate)
+    generate.set_defaults(handler=run.generate, check=run.check_generate)
 
     export = commands.add_parser(
         "export",
