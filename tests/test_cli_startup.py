@@ -69,6 +69,7 @@ MISSING_RUN = "Run folder '/no/such/run' does not exist."
             "beam search does not sample",
         ),
         (["predict", "/no/such/run", "a text", "--out", OUT], MISSING_RUN),
+        (["predict", "preset:japanese_vowels", "--out", OUT], "give the inputs to predict for: INPUT ... or --input"),
         (["score", "/no/such/run", "a text"], MISSING_RUN),
         (["evaluate", "/no/such/run"], MISSING_RUN),
         (["export", "/no/such/run", "--out", OUT], MISSING_RUN),
@@ -83,6 +84,14 @@ def test_a_wrong_argument_is_refused_before_tensorflow_loads(subprocess_env, arg
     )
     assert code == 2 and imported == [] and message in stderr and len(stderr.strip().splitlines()) == 1
     assert not os.path.exists(out)
+
+
+def test_a_malformed_yaml_model_is_refused_before_tensorflow_loads(subprocess_env, tmp_path):
+    config, out = tmp_path / "mine.yaml", tmp_path / "run"
+    config.write_text("backbone: [1\n")
+    code, _, stderr, imported = seqzoo_cli(subprocess_env, "train", str(config), "--task", "names", "--out", str(out))
+    assert code == 2 and imported == [] and "mine.yaml: not valid YAML" in stderr and len(stderr.splitlines()) == 1
+    assert not out.exists()
 
 
 def test_list_and_show_answer_from_the_index_without_tensorflow(subprocess_env):

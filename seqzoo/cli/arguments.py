@@ -40,7 +40,7 @@ def _checked(check, name):
     return parse
 
 
-model = _checked(sources.check_source, "model")  # A registered name or a YAML file.
+model = _checked(sources.read_config, "model")  # A registered name, or a YAML file of plain data.
 folder = _checked(training.check_data_dir, "folder")  # A data folder: a folder, or nothing there yet.
 run = _checked(presets.check_reference, "run")  # A run folder, or preset:NAME / preset:PATH.
 task = _checked(catalog.check_task, "task")  # A catalog name, tfds:NAME, or csv:/folder: a path that is there.

@@ -280,7 +280,7 @@ def _use_commands(commands):
     )
     predict.add_argument("--batch-size", type=arguments.count(1), default=64, help="inputs per call of the model")
     predict.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for class names)")
-    predict.set_defaults(handler=use.predict)
+    predict.set_defaults(handler=use.predict, check=use.check_predict)
 
     score = commands.add_parser(
         "score",
