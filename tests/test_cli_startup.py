@@ -58,6 +58,10 @@ MISSING_RUN = "Run folder '/no/such/run' does not exist."
             ["train", "gru_bi", "--task", "names", "--set", "backbone.unitz=8", "--out", OUT],
             "Unknown override 'backbone.unitz'. Did you mean 'backbone.units'",
         ),
+        (
+            ["train", "gru_bi", "--task", "names", "--set", "backbone.units=abc", "--out", OUT],
+            "Received backbone.units='abc'; expected int.",
+        ),
         (["generate", "preset:namez", "--out", OUT], "Unknown preset 'namez'. Did you mean 'names'?"),
         (["generate", "/no/such/run", "--out", OUT], MISSING_RUN),
         (

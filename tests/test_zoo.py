@@ -17,6 +17,7 @@ from seqzoo.cli import main
 from seqzoo.registry import build as zoo
 from seqzoo.registry import index
 from seqzoo.registry import sources
+from seqzoo.registry.fields import Field
 from seqzoo.registry.overrides import dotted_keys
 from seqzoo.registry.schema import SECTIONS
 from seqzoo.registry.schema import TOP_LEVEL
@@ -248,6 +249,10 @@ def test_the_index_holds_every_named_model_and_override_key():
     shipped = index.read_index()
     assert list(shipped["models"]) == seqzoo.list_models()
     assert shipped["override_keys"] == [*TOP_LEVEL, *dotted_keys()]
+    fields = {f"{section}.{key}": field for section, keys in SECTIONS.items() for key, field in keys.items()}
+    assert shipped["override_fields"] == {key: field.spec() for key, field in fields.items()}
+    for key, spec in shipped["override_fields"].items():  # The field read back from the index checks the same.
+        assert Field.from_spec(spec).spec() == spec and Field.from_spec(spec).nullable == fields[key].nullable
 
 
 def test_a_config_edited_since_the_index_was_written_is_resolved_live(monkeypatch, capsys):

@@ -64,10 +64,10 @@ def model_or_run(text):
 class KeyValues(argparse.Action):
     """`--set backbone.units=64` (repeatable) -> `{"backbone.units": 64}`, values read as YAML (`1e-3` a float).
 
-    A subclass's `check_key` (if not `None`) refuses a key it does not know.
+    A subclass's `check(key, value)` (if not `None`) refuses a pair it knows to be wrong.
     """
 
-    check_key = None
+    check = None
 
     def __call__(self, parser, namespace, text, option_string=None):
         key, separator, value = text.partition("=")
@@ -78,24 +78,24 @@ class KeyValues(argparse.Action):
         values = dict(getattr(namespace, self.dest) or {})
         if key in values:
             parser.error(f"argument {option_string}: {key} is given twice")
-        if self.check_key is not None:
-            try:
-                self.check_key(key)
-            except ValueError as error:
-                parser.error(f"argument {option_string}: {error}")
         try:
             values[key] = sources.parse_value(value)
         except ValueError as error:
             parser.error(f"argument {option_string}: {key}={error}")
+        if self.check is not None:
+            try:
+                self.check(key, values[key])
+            except ValueError as error:
+                parser.error(f"argument {option_string}: {error}")
         setattr(namespace, self.dest, values)
 
 
-def key_values(example, check_key=None):
-    """A `KeyValues` action whose usage error shows `example` and whose keys `check_key` checks."""
-    return type("KeyValues", (KeyValues,), {"metavar_example": example, "check_key": staticmethod(check_key)})
+def key_values(example, check=None):
+    """A `KeyValues` action whose usage error shows `example` and whose pairs `check(key, value)` checks."""
+    return type("KeyValues", (KeyValues,), {"metavar_example": example, "check": staticmethod(check)})
 
 
-overrides = key_values("backbone.units=64", index.check_override_key)  # `--set`: keys the index knows.
+overrides = key_values("backbone.units=64", index.check_override)  # `--set`: keys and values the index knows.
 
 
 def choice(what, names):

@@ -10,14 +10,16 @@ so a stale index never gives wrong numbers. `python -m
 seqzoo.registry.write_index` writes it again after a config changes; a test
 checks that the shipped index equals the live resolution.
 
-Also held: the keys a `--set` override may name, so the command line checks
-them before TensorFlow loads. Imports no Keras.
+Also held: the keys a `--set` override may name and what each dotted key's
+values must be, so the command line checks them before TensorFlow loads.
+Imports no Keras.
 """
 
 import hashlib
 import json
 
 from seqzoo.errors import unknown_name_error
+from seqzoo.registry.fields import Field
 from seqzoo.registry.sources import config_dir
 from seqzoo.registry.sources import list_models
 
@@ -70,12 +72,21 @@ def indexed(name):
     return entry
 
 
-def check_override_key(key):
-    """Raises a `ValueError` with the closest keys for an override key the index does not know.
+def check_override(key, value):
+    """Raises a `ValueError` for an override the index says is wrong: an unknown key (with the closest), a bad value.
 
-    Nothing is checked where there is no index: the library checks the key
-    again when it applies the override.
+    Nothing is checked where there is no index: the library checks the
+    override again when it applies it.
+
+    Example:
+
+    >>> check_override("backbone.units", "abc")
+    ValueError: Received backbone.units='abc'; expected int.
     """
-    keys = (read_index() or {}).get("override_keys")
+    index = read_index() or {}
+    keys = index.get("override_keys")
     if keys and key not in keys:
         raise unknown_name_error("override", key, keys)
+    spec = (index.get("override_fields") or {}).get(key)
+    if spec is not None:
+        Field.from_spec(spec).check(key, value)

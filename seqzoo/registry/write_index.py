@@ -17,6 +17,7 @@ from seqzoo.registry.index import file_sha256
 from seqzoo.registry.index import index_path
 from seqzoo.registry.memory import parameter_count
 from seqzoo.registry.overrides import dotted_keys
+from seqzoo.registry.schema import SECTIONS
 from seqzoo.registry.schema import TOP_LEVEL
 from seqzoo.registry.sources import config_dir
 from seqzoo.registry.sources import list_models
@@ -26,7 +27,8 @@ def live_index():
     """The index computed now: every named model's file hash, resolved config and parameter count.
 
     Returns:
-        `{"models": {name: {"sha256", "config", "parameters"}}, "override_keys": [...]}`.
+        `{"models": {name: {"sha256", "config", "parameters"}}, "override_keys": [...],
+        "override_fields": {dotted key: Field.spec()}}`.
 
     Example:
 
@@ -41,7 +43,8 @@ def live_index():
             "config": config,
             "parameters": parameter_count(config),
         }
-    return {"models": models, "override_keys": [*TOP_LEVEL, *dotted_keys()]}
+    fields = {f"{section}.{key}": field.spec() for section, keys in SECTIONS.items() for key, field in keys.items()}
+    return {"models": models, "override_keys": [*TOP_LEVEL, *dotted_keys()], "override_fields": fields}
 
 
 def main():
