@@ -3,8 +3,9 @@
 Each round runs every command once in a fresh process, in turn (so a busy
 machine slows them alike); the table gives each command's median seconds
 and its ratio to the median TensorFlow import: `generate preset:names` is
-the one that needs TensorFlow (issue 25 aims at 1.2x); `tasks`, a misspelt
-`--task` and a locked folder should answer without it.
+the one that needs TensorFlow (issue 25 aims at 1.2x); `tasks`, `list`,
+`show NAME` (read from the index of the named models), a misspelt `--task`
+and a missing run folder answer without it.
 
 Usage:
 
@@ -31,7 +32,9 @@ COMMANDS = {
     "seqzoo generate preset:names --num 5": [*SEQZOO, "generate", "preset:names", "--num", "5"],
     "seqzoo tasks": [*SEQZOO, "tasks"],
     "seqzoo list": [*SEQZOO, "list"],
+    "seqzoo show gru_bi": [*SEQZOO, "show", "gru_bi"],
     "seqzoo train gru_bi --task namez": [*SEQZOO, "train", "gru_bi", "--task", "namez"],
+    "seqzoo generate no/such/run": [*SEQZOO, "generate", "no/such/run"],
 }
 
 

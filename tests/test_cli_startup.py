@@ -7,7 +7,10 @@ import sys
 import textwrap
 
 import pytest
+import yaml
 
+from seqzoo.registry.index import read_index
+from seqzoo.registry.sources import list_models
 from seqzoo.runs.lock import FolderLock
 from seqzoo.runs.lock import FolderLockedError
 from seqzoo.tasks import catalog
@@ -40,19 +43,74 @@ def test_tasks_lists_the_catalog_without_tensorflow(subprocess_env):
     assert "japanese_vowels              many_to_one      offline" in lines[0]
 
 
+OUT = "{out}"  # Replaced by a path in the test's folder, which must not be created.
+MISSING_RUN = "Run folder '/no/such/run' does not exist."
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["train", "gru_bi", "--task", "namez"], "Unknown task 'namez'. Did you mean 'names'?"),
-        (["tune", "gru_bi", "--task", "japanese_vowel"], "Did you mean 'japanese_vowels'?"),
-        (["train", "gru_bi", "--task", "csv:/no/such/texts.csv"], "no such file '/no/such/texts.csv'"),
-        (["train", "gru_bj", "--task", "names"], "Unknown model 'gru_bj'"),
+        (["train", "gru_bi", "--task", "namez", "--out", OUT], "Unknown task 'namez'. Did you mean 'names'?"),
+        (["tune", "gru_bi", "--task", "japanese_vowel", "--out", OUT], "Did you mean 'japanese_vowels'?"),
+        (["train", "gru_bi", "--task", "csv:/no/such/texts.csv", "--out", OUT], "no such file '/no/such/texts.csv'"),
+        (["train", "gru_bj", "--task", "names", "--out", OUT], "Unknown model 'gru_bj'"),
+        (
+            ["train", "gru_bi", "--task", "names", "--set", "backbone.unitz=8", "--out", OUT],
+            "Unknown override 'backbone.unitz'. Did you mean 'backbone.units'",
+        ),
+        (
+            ["train", "gru_bi", "--task", "names", "--set", "backbone.units=abc", "--out", OUT],
+            "Received backbone.units='abc'; expected int.",
+        ),
+        (["generate", "preset:namez", "--out", OUT], "Unknown preset 'namez'. Did you mean 'names'?"),
+        (["generate", "/no/such/run", "--out", OUT], MISSING_RUN),
+        (
+            ["generate", "preset:names", "--top-p", "2", "--out", OUT],
+            "Received top_p=2.0; it must be a number in (0, 1]",
+        ),
+        (
+            ["generate", "preset:names", "--beam", "3", "--temperature", "0.5", "--out", OUT],
+            "beam search does not sample",
+        ),
+        (["predict", "/no/such/run", "a text", "--out", OUT], MISSING_RUN),
+        (["predict", "preset:japanese_vowels", "--out", OUT], "give the inputs to predict for: INPUT ... or --input"),
+        (["score", "/no/such/run", "a text"], MISSING_RUN),
+        (["evaluate", "/no/such/run"], MISSING_RUN),
+        (["export", "/no/such/run", "--out", OUT], MISSING_RUN),
+        (["show", "/no/such/run"], MISSING_RUN),
+        (["train", "--task", "names", "--from", "/no/such/run", "--out", OUT], MISSING_RUN),
     ],
 )
 def test_a_wrong_argument_is_refused_before_tensorflow_loads(subprocess_env, arguments, message, tmp_path):
-    code, _, stderr, imported = seqzoo_cli(subprocess_env, *arguments, "--out", str(tmp_path / "run"))
+    out = str(tmp_path / "run")
+    code, _, stderr, imported = seqzoo_cli(
+        subprocess_env, *[out if argument == OUT else argument for argument in arguments]
+    )
     assert code == 2 and imported == [] and message in stderr and len(stderr.strip().splitlines()) == 1
-    assert not os.path.exists(tmp_path / "run")
+    assert not os.path.exists(out)
+
+
+def test_a_malformed_yaml_model_is_refused_before_tensorflow_loads(subprocess_env, tmp_path):
+    config, out = tmp_path / "mine.yaml", tmp_path / "run"
+    config.write_text("backbone: [1\n")
+    code, _, stderr, imported = seqzoo_cli(subprocess_env, "train", str(config), "--task", "names", "--out", str(out))
+    assert code == 2 and imported == [] and "mine.yaml: not valid YAML" in stderr and len(stderr.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_list_and_show_answer_from_the_index_without_tensorflow(subprocess_env):
+    models = read_index()["models"]  # Equal to the live resolution and to count_params(): tests/test_zoo.py.
+    code, lines, _, imported = seqzoo_cli(subprocess_env, "list")
+    assert code == 0 and imported == []
+    rows = [line.split() for line in lines[1:]]
+    assert [row[0] for row in rows] == list_models()
+    assert {row[0]: int(row[-1].replace(",", "")) for row in rows} == {
+        name: entry["parameters"] for name, entry in models.items()
+    }
+    code, lines, stderr, imported = seqzoo_cli(subprocess_env, "show", "gru_bi")
+    assert code == 0 and imported == []
+    assert yaml.safe_load("\n".join(lines)) == models["gru_bi"]["config"]
+    assert f"gru_bi: {models['gru_bi']['parameters']:,} parameters" in stderr
 
 
 def test_the_catalog_names_every_task_class_by_its_topology():

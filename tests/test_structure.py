@@ -34,7 +34,8 @@ LAYERS = [
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Imports inside a function that are a design, not a dodge: the fused kernels' loops per backend
-# import TensorFlow, JAX or PyTorch at their top, so only the active backend's module is imported.
+# import TensorFlow, JAX or PyTorch at their top, so only the active backend's module is imported;
+# the dataset builders import TFDS at theirs.
 FUNCTION_LEVEL_ALLOWED = {
     ("seqzoo.fused", "seqzoo.fused.tensorflow_loops"),
     ("seqzoo.fused", "seqzoo.fused.jax_loops"),
@@ -42,6 +43,8 @@ FUNCTION_LEVEL_ALLOWED = {
     ("seqzoo.fused.scan", "seqzoo.fused.tensorflow_loops"),
     ("seqzoo.fused.scan", "seqzoo.fused.jax_loops"),
     ("seqzoo.fused.scan", "seqzoo.fused.torch_kernels"),
+    # TFDS and seqzoo's builders for it load when a dataset is first read, not with every task (generation).
+    ("seqzoo.tasks.loading", "seqzoo.tasks.builders"),
 }
 
 

@@ -13,9 +13,14 @@ import yaml
 
 import seqzoo
 from seqzoo.architectures import TOPOLOGIES
+from seqzoo.cli import main
 from seqzoo.registry import build as zoo
+from seqzoo.registry import index
 from seqzoo.registry import sources
+from seqzoo.registry.fields import Field
+from seqzoo.registry.overrides import dotted_keys
 from seqzoo.registry.schema import SECTIONS
+from seqzoo.registry.schema import TOP_LEVEL
 from seqzoo.registry.schema import resolve
 from seqzoo.registry.schema import topology_sections
 
@@ -162,6 +167,10 @@ def test_named_model_builds_trains_and_round_trips(name, tmp_path):
     model = seqzoo.build(name)
     assert isinstance(model, seqzoo.architectures.SeqzooModel)
     assert model.seqzoo_config == config
+    # The shipped index (what `seqzoo list` and `show` print) is the live resolution and size.
+    entry = index.indexed(name)
+    assert entry is not None, f"{name}: zoo_configs/index.json is stale; run python -m seqzoo.registry.write_index"
+    assert entry["config"] == zoo.resolve_config(name) and entry["parameters"] == model.count_params()
     x, y = batch_for(config)
 
     outputs = numpy(model(x, training=False))
@@ -234,6 +243,28 @@ def test_resolved_config_has_every_default(name):
         assert config["backbone"][key] is not None, key
     # Resolving a resolved config changes nothing.
     assert resolve(config, name) == config
+
+
+def test_the_index_holds_every_named_model_and_override_key():
+    shipped = index.read_index()
+    assert list(shipped["models"]) == seqzoo.list_models()
+    assert shipped["override_keys"] == [*TOP_LEVEL, *dotted_keys()]
+    fields = {f"{section}.{key}": field for section, keys in SECTIONS.items() for key, field in keys.items()}
+    assert shipped["override_fields"] == {key: field.spec() for key, field in fields.items()}
+    for key, spec in shipped["override_fields"].items():  # The field read back from the index checks the same.
+        assert Field.from_spec(spec).spec() == spec and Field.from_spec(spec).nullable == fields[key].nullable
+
+
+def test_a_config_edited_since_the_index_was_written_is_resolved_live(monkeypatch, capsys):
+    shipped = index.read_index()
+    fake = {**shipped["models"]["gru_bi"], "parameters": 7, "config": {"description": "not the file's"}}
+    edited = {**fake, "sha256": "0" * 64}  # The file's hash differs from the one recorded.
+    monkeypatch.setattr(index, "read_index", lambda: {**shipped, "models": {"gru_bi": fake}})
+    assert seqzoo.get_config("gru_bi") == fake["config"]  # A matching hash: the index is read.
+    monkeypatch.setattr(index, "read_index", lambda: {**shipped, "models": {"gru_bi": edited}})
+    assert index.indexed("gru_bi") is None and seqzoo.get_config("gru_bi") == zoo.resolve_config("gru_bi")
+    assert main(["list", "gru_bi"]) == 0
+    assert capsys.readouterr().out.split()[-1] == f"{shipped['models']['gru_bi']['parameters']:,}"
 
 
 def test_defaults_missing_from_yaml_are_written_out():

@@ -8,38 +8,13 @@ exit code 130, and the same command resumes.
 """
 
 import contextlib
-import importlib.util
 import os
 import sys
 
 from seqzoo.cli import parser
+from seqzoo.cli.quiet_import import import_tensorflow_quietly
 from seqzoo.runs.lock import FolderLock
 from seqzoo.runs.lock import FolderLockedError
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ logs, quieted before it loads.
-
-
-def _import_tensorflow_quietly():
-    """Imports TensorFlow with file descriptor 2 closed to its C++ start-up lines.
-
-    Its shared libraries log (oneDNN, CUDA drivers) before absl's logging is
-    set up, where `TF_CPP_MIN_LOG_LEVEL` cannot reach. Python's own errors
-    still reach stderr: they are raised, and printed after the descriptor is
-    back. Nothing is hidden when the user set `TF_CPP_MIN_LOG_LEVEL` below 2.
-    """
-    if "tensorflow" in sys.modules or int(os.environ["TF_CPP_MIN_LOG_LEVEL"]) < 2:
-        return
-    if importlib.util.find_spec("tensorflow") is None:
-        return
-    sys.stderr.flush()
-    saved, silent = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(silent, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(silent)
 
 
 @contextlib.contextmanager
@@ -73,8 +48,10 @@ def main(argv=None):
         return exit.code
     try:
         with _locked_before_tensorflow(args):
+            if args.check is not None:  # What argparse cannot check alone, before TensorFlow loads.
+                args.check(args)
             if args.needs_tensorflow:
-                _import_tensorflow_quietly()
+                import_tensorflow_quietly()
             args.handler(args)
     except (ValueError, FileNotFoundError, FolderLockedError) as error:
         print(f"seqzoo {args.command}: error: {error}", file=sys.stderr)

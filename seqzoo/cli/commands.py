@@ -14,27 +14,69 @@ import yaml
 import seqzoo
 from seqzoo import atomic
 from seqzoo import music
+from seqzoo import registry
 from seqzoo.cli import arguments
+from seqzoo.cli.quiet_import import import_tensorflow_quietly
+from seqzoo.inference.checks import check_settings
+from seqzoo.inference.checks import decoding_strategy
+from seqzoo.presets.sources import run_path
+from seqzoo.registry.index import indexed
+from seqzoo.registry.sources import is_path
+from seqzoo.registry.sources import list_models as model_names
+from seqzoo.runs.layout import CONFIG
 from seqzoo.tasks import catalog
 
 
 def list_models(args):
+    """The table of named models, from the index: no Keras unless a config was edited since it was written."""
     rows = [("name", "topology", "cell", "direction", "depth", "parameters")]
-    for name in seqzoo.list_models(args.pattern):
-        config = seqzoo.get_config(name)
+    for name in model_names(args.pattern):
+        config, parameters = _named_model(name)
         backbone = config["backbone"]
         direction = "bi" if backbone["bidirectional"] else "uni"
-        parameters = f"{seqzoo.build(name).count_params():,}"
-        rows.append((name, config["topology"], backbone["cell"], direction, str(backbone["depth"]), parameters))
+        row = (name, config["topology"], backbone["cell"], direction, str(backbone["depth"]))
+        rows.append((*row, f"{parameters:,}"))
     _print_table(rows)
 
 
 def show(args):
-    trained = seqzoo.load(args.model) if arguments.is_run(args.model) else None
-    config = trained.config if trained else seqzoo.get_config(args.model)
-    print(yaml.safe_dump(config, sort_keys=False).rstrip())
+    """The resolved config on stdout; on stderr a named model's size, or a YAML file's or a run's Keras summary.
+
+    A named model is read from the index, without Keras; a run's config is
+    printed before Keras loads its model for the summary.
+    """
+    if arguments.names_run(args.model):
+        _print_config(atomic.read_json(os.path.join(run_path(args.model), CONFIG)))
+        import_tensorflow_quietly()
+        model = seqzoo.load(args.model).model
+    elif is_path(args.model):
+        import_tensorflow_quietly()
+        _print_config(seqzoo.get_config(args.model))
+        model = seqzoo.build(args.model)
+    else:
+        config, parameters = _named_model(args.model)
+        _print_config(config)
+        print(
+            f"{args.model}: {parameters:,} parameters (its layers: seqzoo.build({args.model!r}).summary())",
+            file=sys.stderr,
+        )
+        return
     with contextlib.redirect_stdout(sys.stderr):
-        (trained.model if trained else seqzoo.build(args.model)).summary()
+        model.summary()
+
+
+def _named_model(name):
+    """`(resolved config, parameter count)` of a named model: from the index, else computed with Keras."""
+    entry = indexed(name)
+    if entry is not None:
+        return entry["config"], entry["parameters"]
+    import_tensorflow_quietly()
+    config = seqzoo.get_config(name)
+    return config, registry.parameter_count(config)
+
+
+def _print_config(config):
+    print(yaml.safe_dump(config, sort_keys=False).rstrip(), flush=True)
 
 
 def tasks(args):
@@ -97,9 +139,15 @@ def evaluate(args):
     print(json.dumps({"run": args.run, **named, **metrics}))
 
 
-def generate(args):
+def check_generate(args):
+    """`generate`'s settings, alone and together, and its `--out`: checked before TensorFlow loads."""
+    check_settings(args.temperature, args.top_k, args.top_p, args.beam, args.num, args.max_length, args.length_penalty)
+    decoding_strategy(None, args.greedy, args.beam, args.temperature, args.top_k, args.top_p)
     if args.out is not None:
         atomic.check_can_write(args.out)  # Before generating, not after.
+
+
+def generate(args):
     with contextlib.redirect_stdout(sys.stderr):
         trained = seqzoo.load(args.run, data_dir=args.data_dir)
         trained.require("generate")

@@ -44,18 +44,18 @@ def parser():
     """The argument parser of the `seqzoo` command."""
     root = _Parser(prog="seqzoo", description=DESCRIPTION)
     root.add_argument("--version", action="version", version=f"seqzoo {_version.__version__}")
-    root.set_defaults(needs_tensorflow=True)
+    root.set_defaults(needs_tensorflow=True, check=None)
     commands = root.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="the named models, as a table")
     listing.add_argument("pattern", nargs="?", help="an fnmatch pattern, e.g. 'lstm_*'")
-    listing.set_defaults(handler=run.list_models)
+    listing.set_defaults(handler=run.list_models, needs_tensorflow=False)
 
     show = commands.add_parser("show", help="a model's or a run's resolved config (stdout) and summary (stderr)")
     show.add_argument(
         "model", type=arguments.model_or_run, help="a name from `seqzoo list`, a YAML file, a run folder or preset:NAME"
     )
-    show.set_defaults(handler=run.show)
+    show.set_defaults(handler=run.show, needs_tensorflow=False)
 
     tasks = commands.add_parser("tasks", help="the ready-made tasks, offline ones first")
     tasks.set_defaults(handler=run.tasks, needs_tensorflow=False)
@@ -104,7 +104,7 @@ def parser():
     )
     train.add_argument(
         "--set",
-        action=arguments.key_values("backbone.units=64"),
+        action=arguments.overrides,
         default={},
         metavar="KEY=VALUE",
         help="config override (repeatable)",
@@ -163,7 +163,7 @@ def parser():
     tune.add_argument("--batch-size", type=arguments.count(1), default=training.BATCH_SIZE)
     tune.add_argument(
         "--set",
-        action=arguments.key_values("backbone.units=64"),
+        action=arguments.overrides,
         default={},
         metavar="KEY=VALUE",
         help="override for every trial; fixes a searched key",
@@ -234,7 +234,7 @@ def parser():
     generate.add_argument("--out", help="write here instead (melodies: OUT.mid and OUT.musicxml)")
     generate.add_argument("--json", action="store_true", help=JSON_HELP)
     generate.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for the task's class names)")
-    generate.set_defaults(handler=run.generate)
+    generate.set_defaults(handler=run.generate, check=run.check_generate)
 
     export = commands.add_parser(
         "export",
@@ -280,7 +280,7 @@ def _use_commands(commands):
     )
     predict.add_argument("--batch-size", type=arguments.count(1), default=64, help="inputs per call of the model")
     predict.add_argument("--data-dir", type=arguments.folder, help="the TFDS data folder (for class names)")
-    predict.set_defaults(handler=use.predict)
+    predict.set_defaults(handler=use.predict, check=use.check_predict)
 
     score = commands.add_parser(
         "score",

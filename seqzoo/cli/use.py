@@ -15,15 +15,21 @@ from seqzoo.trained.inputs import input_kind
 from seqzoo.trained.inputs import read_inputs
 
 
-def predict(args):
+def check_predict(args):
+    """`predict`'s inputs, options together and `--out`: checked before TensorFlow loads."""
     if not args.inputs and args.input_file is None:
         raise ValueError("give the inputs to predict for: INPUT ... or --input FILE.")
     kind = None if args.input_file is None else input_kind(args.input_file)
     if kind in ("arrays", "melody") and args.inputs:
         raise ValueError(f"--input {args.input_file!r} holds {kind}; give it without INPUT texts.")
-    melody = kind == "melody"
-    if melody and args.out is not None and args.json:
+    if kind == "melody" and args.out is not None and args.json:
         raise ValueError("--json cannot apply with --out for a melody: --out writes the harmonized score.")
+    if args.out is not None:
+        atomic.check_can_write(args.out)
+
+
+def predict(args):
+    melody = args.input_file is not None and input_kind(args.input_file) == "melody"
     with contextlib.redirect_stdout(sys.stderr):
         trained = seqzoo.load(args.run, data_dir=args.data_dir)
         trained.require("predict")

@@ -56,11 +56,11 @@ import numpy as np
 from keras import ops
 
 from seqzoo.architectures import Stepper
+from seqzoo.inference.checks import check_settings
+from seqzoo.inference.checks import is_int
 from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
-from seqzoo.inference.settings import check_settings
 from seqzoo.inference.settings import filter_logits
 from seqzoo.inference.settings import forbidden_ids
-from seqzoo.inference.settings import is_int
 from seqzoo.inference.settings import next_token_log_probabilities
 from seqzoo.inference.settings import next_token_probabilities
 from seqzoo.inference.settings import prefix_rows

@@ -26,13 +26,13 @@ from keras import backend
 from keras import ops
 from keras import tree
 
+from seqzoo.inference.checks import check_settings
 from seqzoo.inference.filters import advance
 from seqzoo.inference.filters import draw
 from seqzoo.inference.filters import filter_logits
 from seqzoo.inference.filters import log_softmax
 from seqzoo.inference.filters import restrict
 from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
-from seqzoo.inference.settings import check_settings
 from seqzoo.inference.settings import forbidden_ids
 from seqzoo.inference.settings import prefix_rows
 from seqzoo.tasks.vocabulary import BOS_ID

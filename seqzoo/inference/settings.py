@@ -1,6 +1,7 @@
 """Decoding settings shared by every decoder, and the NumPy reference of the next-token distribution.
 
-Settings: their checks, the ids never emitted, prefixes per row. The
+Settings: the ids never emitted, prefixes per row (their checks are in
+`seqzoo.inference.checks`, which loads no Keras). The
 distribution: `filter_logits` (forbidden ids, temperature, top-k, top-p) and
 `next_token_log_probabilities`, the definitions that
 `seqzoo.inference.filters` computes in `keras.ops`.
@@ -11,15 +12,14 @@ their settings through here, so a bad value gets the same message everywhere.
 
 Example:
 
->>> check_settings(temperature=0)
-ValueError: Received temperature=0; it must be a finite number > 0 ...
+>>> forbidden_ids(forbid_unk=True)
+(0, 2, 1)
 """
-
-import math
-import numbers
 
 import numpy as np
 
+from seqzoo.inference.checks import check_settings
+from seqzoo.inference.checks import is_int
 from seqzoo.tasks.vocabulary import BOS_ID
 from seqzoo.tasks.vocabulary import EOS_ID
 from seqzoo.tasks.vocabulary import PAD_ID
@@ -31,42 +31,6 @@ DEFAULT_LENGTH_PENALTY = 0.7
 
 
 # -- checking settings ----------------------------------------------------------
-
-
-def is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_settings(temperature=None, top_k=None, top_p=None, beam=None, num=None, max_length=None, length_penalty=None):
-    """Raises a `ValueError` naming the received value and the allowed range.
-
-    `None` means "not set" for every argument.
-    """
-    if temperature is not None and not (
-        isinstance(temperature, numbers.Real)
-        and not isinstance(temperature, bool)
-        and math.isfinite(temperature)
-        and temperature > 0
-    ):
-        raise ValueError(
-            f"Received temperature={temperature!r}; it must be a finite number > 0 "
-            "(1 samples from the model's distribution, values near 0 approach greedy decoding)."
-        )
-    for name, value in (("top_k", top_k), ("beam", beam), ("num", num), ("max_length", max_length)):
-        if value is not None and not (is_int(value) and value >= 1):
-            raise ValueError(f"Received {name}={value!r}; it must be an integer >= 1.")
-    if top_p is not None and not (isinstance(top_p, numbers.Real) and not isinstance(top_p, bool) and 0 < top_p <= 1):
-        raise ValueError(f"Received top_p={top_p!r}; it must be a number in (0, 1].")
-    if length_penalty is not None and not (
-        isinstance(length_penalty, numbers.Real)
-        and not isinstance(length_penalty, bool)
-        and math.isfinite(length_penalty)
-        and length_penalty >= 0
-    ):
-        raise ValueError(
-            f"Received length_penalty={length_penalty!r}; it must be a number >= 0 "
-            "(0: plain sum of log-probabilities; the course's 0.7 divides it by Ty^0.7)."
-        )
 
 
 def forbidden_ids(forbid_unk=False):

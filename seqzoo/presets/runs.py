@@ -19,6 +19,4 @@ def open_run(reference):
 
     >>> model = seqzoo.presets.open_run("preset:names").load_model()
     """
-    reference = os.fspath(reference)
-    path = sources.fetch(reference) if sources.is_preset(reference) else reference
-    return RunFolder(path).check_finished()
+    return RunFolder(sources.run_path(os.fspath(reference)))

@@ -16,6 +16,7 @@ import os
 
 from seqzoo.errors import unknown_name_error
 from seqzoo.presets import archives
+from seqzoo.runs.record import check_finished
 
 PREFIX = "preset:"
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shipped")
@@ -109,10 +110,31 @@ def fetch(reference):
 
 
 def check_reference(reference):
-    """Raises a `PresetError` for a `preset:` reference that names no preset; else nothing.
+    """Raises for a run argument that names no finished run: a `PresetError` or a `RunFolderError`; else nothing.
 
-    Cheap (no unpacking, no download, no Keras): the command line's early check of a run argument.
+    Cheap (no unpacking, no download, no Keras): the command line's early
+    check of a run argument. A `preset:` reference must name a preset; any
+    other path must be a finished run folder.
     """
     if is_preset(reference):
         source, handle = _source(reference)
         source.check(handle)
+    else:
+        check_finished(reference)
+
+
+def run_path(reference):
+    """The local folder of a finished run: a run folder, or a `preset:` reference fetched (see `fetch`).
+
+    Raises:
+        PresetError: for a reference that names no preset.
+        RunFolderError: for a folder that holds no finished run.
+
+    Example:
+
+    >>> run_path("preset:names")
+    '.../seqzoo/presets/shipped/names'
+    """
+    path = fetch(reference) if is_preset(reference) else reference
+    check_finished(path)
+    return path

@@ -1,10 +1,12 @@
 """`get_config` and `build`: from a name, a YAML file or a dict to a compiled Keras model."""
 
+import copy
 import os
 
 import keras
 
 from seqzoo.architectures.heads import loss_and_metrics
+from seqzoo.registry.index import indexed
 from seqzoo.registry.memory import architecture
 from seqzoo.registry.memory import check_fits_in_memory
 from seqzoo.registry.overrides import apply_overrides
@@ -18,6 +20,10 @@ from seqzoo.tasks import load_task
 def get_config(model, task=None, **overrides):
     """The resolved config of a model, fitted to `task`, with overrides.
 
+    A named model without task and overrides is read from the index of the
+    named models (`seqzoo.registry.index`) while its YAML file is the one
+    indexed; otherwise the config is resolved (`resolve_config`).
+
     Args:
         model: a name from `list_models()`, a YAML file's path, or a config dict.
         task: optional task name or `seqzoo.tasks.Task`.
@@ -30,6 +36,14 @@ def get_config(model, task=None, **overrides):
     >>> seqzoo.get_config("my_model.yaml")["topology"]
     'many_to_one'
     """
+    entry = indexed(model) if task is None and not overrides else None
+    if entry is not None:
+        return copy.deepcopy(entry["config"])
+    return resolve_config(model, task, **overrides)
+
+
+def resolve_config(model, task=None, **overrides):
+    """`get_config` computed from the YAML file (or dict) and the schema, without the index."""
     config, where = read_config(model)
     if task is not None:
         config = fit_to_task(config, load_task(task).model_spec())

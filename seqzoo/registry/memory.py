@@ -30,7 +30,7 @@ def parameter_count(config):
     Example:
 
     >>> parameter_count(seqzoo.get_config("gru_char_lm"))
-    25024
+    241216
     """
     with _compat.variables_without_values():
         return architecture(config, "parameter_count").count_params()

@@ -12,34 +12,13 @@ from seqzoo.architectures.one_to_many import CONDITION_TYPES
 from seqzoo.errors import InputError
 from seqzoo.errors import unknown_name_error
 from seqzoo.layers import MERGE_MODES
+from seqzoo.registry.fields import REQUIRED
+from seqzoo.registry.fields import Field
 from seqzoo.registry.plain_data import plain_config
 
-REQUIRED = object()
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 TOKEN_TYPES = ("tokens", "one_hot")
 UNIDIRECTIONAL_TOPOLOGIES = ("language_model", "one_to_many")
-
-
-class Field:
-    """One key of a section: its type, default and allowed values."""
-
-    def __init__(self, kind, default=REQUIRED, choices=None, minimum=None, below=None, nullable=False):
-        self.kind, self.default, self.choices = kind, default, choices
-        self.minimum, self.below = minimum, below
-        self.nullable = nullable or default is None
-
-    def check(self, where, value):
-        if value is None and self.nullable:
-            return
-        kinds = (int, float) if self.kind is float else self.kind
-        if isinstance(value, bool) and self.kind is not bool or not isinstance(value, kinds):
-            raise ValueError(f"Received {where}={value!r}; expected {getattr(self.kind, '__name__', self.kind)}.")
-        if self.choices is not None and value not in self.choices:
-            raise unknown_name_error(f"value for {where}", value, self.choices)
-        if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"Received {where}={value!r}; it must be >= {self.minimum}.")
-        if self.below is not None and value >= self.below:
-            raise ValueError(f"Received {where}={value!r}; it must be < {self.below}.")
 
 
 SECTIONS = {

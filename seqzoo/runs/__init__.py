@@ -10,6 +10,6 @@ __getattr__, __dir__ = lazy_exports(
         "FolderLock": ("seqzoo.runs.lock", "FolderLock"),
         "FolderLockedError": ("seqzoo.runs.lock", "FolderLockedError"),
         "RunFolder": ("seqzoo.runs.folder", "RunFolder"),
-        "RunFolderError": ("seqzoo.runs.folder", "RunFolderError"),
+        "RunFolderError": ("seqzoo.runs.record", "RunFolderError"),
     },
 )

@@ -15,7 +15,6 @@ import keras
 # `load_model` works in a process that has loaded nothing else of seqzoo.
 import seqzoo.architectures  # noqa: F401
 from seqzoo import atomic
-from seqzoo.errors import InputError
 from seqzoo.errors import one_line
 from seqzoo.registry.build import compile_model
 from seqzoo.runs.layout import CONFIG
@@ -28,13 +27,11 @@ from seqzoo.runs.layout import STARTING
 from seqzoo.runs.layout import VOCABULARY_PREFIX
 from seqzoo.runs.lock import LOCK_FILE
 from seqzoo.runs.lock import FolderLock
-from seqzoo.runs.record import check_record
+from seqzoo.runs.record import RunFolderError
+from seqzoo.runs.record import check_finished
+from seqzoo.runs.record import read_record
 from seqzoo.tasks import Vocabulary
 from seqzoo.tasks import load_task
-
-
-class RunFolderError(InputError):
-    """A run folder that is missing, unfinished, corrupted, or started with other arguments."""
 
 
 class RunFolder:
@@ -82,14 +79,7 @@ class RunFolder:
     @property
     def record(self):
         """`run.json`: the stage, and what the run was started with; `None` before `start`."""
-        path = self.file(RECORD)
-        if not os.path.exists(path):
-            return None
-        try:
-            record = atomic.read_json(path)
-        except ValueError as error:  # Written atomically, so only a hand-edited file gets here.
-            raise RunFolderError(f"{self.path!r} has an unreadable {RECORD} ({one_line(error)}).") from error
-        return check_record(record, path)
+        return read_record(self.path)
 
     @property
     def stage(self):
@@ -206,17 +196,8 @@ class RunFolder:
             return list(csv.DictReader(file))
 
     def check_finished(self):
-        """Raises a `RunFolderError` that says what is wrong unless this is a finished run."""
-        if not os.path.isdir(self.path):
-            raise RunFolderError(f"Run folder {self.path!r} does not exist.")
-        stage = self.stage
-        if stage is None:
-            raise RunFolderError(f"{self.path!r} is not a seqzoo run folder: it has no {RECORD}.")
-        if stage != "finished":
-            raise RunFolderError(
-                f"Run folder {self.path!r} is unfinished (stage {stage!r}); resume it by running the same "
-                f"`seqzoo train ... --out {self.path}` command again."
-            )
+        """Raises a `RunFolderError` that says what is wrong unless this is a finished run; returns `self`."""
+        check_finished(self.path)
         return self
 
     def load_model(self, name=MODEL):
@@ -238,7 +219,8 @@ class RunFolder:
             with warnings.catch_warnings():
                 # A preset is saved without its optimizer's state, which nothing that reads a run needs.
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model = keras.saving.load_model(path)
+                # The finished model is compiled below: restoring the saved compile first would be undone.
+                model = keras.saving.load_model(path, compile=name != MODEL)
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             # Keras's message for a class or function it cannot find ends with the cause, after the whole config.
             cause = one_line(str(error).rpartition("Exception encountered:")[2]).split(". ")[0].rstrip(".")

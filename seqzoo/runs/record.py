@@ -1,6 +1,11 @@
 """`run.json`, the record of a run: what a valid one holds, checked whenever it is read (plain data, no Keras)."""
 
+import os
+
+from seqzoo import atomic
 from seqzoo.errors import InputError
+from seqzoo.errors import one_line
+from seqzoo.runs.layout import RECORD
 from seqzoo.runs.layout import STAGES
 
 # The keys a finished run has whoever wrote it (`seqzoo.train`, `save_run`, a sweep's best run): its readers use them.
@@ -22,6 +27,44 @@ TYPES = {
     "versions": (dict,),
 }
 POSITIVE = ("epochs", "batch_size", "patience")
+
+
+class RunFolderError(InputError):
+    """A run folder that is missing, unfinished, corrupted, or started with other arguments."""
+
+
+def read_record(folder):
+    """The checked `run.json` of run folder `folder`, or `None` where there is none yet."""
+    path = os.path.join(folder, RECORD)
+    if not os.path.exists(path):
+        return None
+    try:
+        record = atomic.read_json(path)
+    except ValueError as error:  # Written atomically, so only a hand-edited file gets here.
+        raise RunFolderError(f"{folder!r} has an unreadable {RECORD} ({one_line(error)}).") from error
+    return check_record(record, path)
+
+
+def check_finished(folder):
+    """Raises a `RunFolderError` that says what is wrong unless `folder` holds a finished run.
+
+    Reads only `run.json` (no Keras), so the command line checks a run
+    argument before TensorFlow loads.
+
+    Example:
+
+    >>> check_finished("runs/names")
+    """
+    if not os.path.isdir(folder):
+        raise RunFolderError(f"Run folder {folder!r} does not exist.")
+    record = read_record(folder)
+    if record is None:
+        raise RunFolderError(f"{folder!r} is not a seqzoo run folder: it has no {RECORD}.")
+    if record["stage"] != "finished":
+        raise RunFolderError(
+            f"Run folder {folder!r} is unfinished (stage {record['stage']!r}); resume it by running the same "
+            f"`seqzoo train ... --out {folder}` command again."
+        )
 
 
 def check_record(record, where):

@@ -1,16 +1,36 @@
-"""Loading TFDS splits, seqzoo's offline datasets and downloading ones alike."""
+"""Loading TFDS splits, seqzoo's offline datasets and downloading ones alike.
+
+TFDS itself is imported on first use (`tfds_module`): a task that only
+encodes and decodes with a run's vocabularies (generating from a preset)
+never reads a dataset and does not pay for it.
+"""
 
 import contextlib
 import fcntl
 import os
 
 import tensorflow as tf
-import tensorflow_datasets as tfds
 
-import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
 from seqzoo.tasks.options import choice
 
 OFFLINE_PREFIX = "seqzoo_"
+# The key of `DatasetInfo.metadata` that records what built one of seqzoo's own datasets.
+PACKAGE_VERSIONS = "package_versions"
+
+
+def tfds_module():
+    """`tensorflow_datasets`, imported on first use, with seqzoo's own builders registered.
+
+    Example:
+
+    >>> tfds_module().builder("seqzoo_names").info.full_name
+    'seqzoo_names/1.1.0'
+    """
+    import tensorflow_datasets
+
+    import seqzoo.tasks.builders  # noqa: F401  (importing registers seqzoo's own builders with TFDS)
+
+    return tensorflow_datasets
 
 
 class DatasetUnavailableError(ValueError):
@@ -52,11 +72,11 @@ def prepared_builder(dataset, data_dir=None):
     second rename fails. Here the first holds a lock beside the dataset's
     folder while it prepares; the others wait, then read what it prepared.
     """
-    builder = tfds.builder(dataset, data_dir=data_dir)
+    builder = tfds_module().builder(dataset, data_dir=data_dir)
     if builder.is_prepared():
         return builder
     with _exclusive(f"{builder.data_dir}.lock"):
-        builder = tfds.builder(dataset, data_dir=data_dir)  # Read anew: prepared meanwhile, it says so.
+        builder = tfds_module().builder(dataset, data_dir=data_dir)  # Read anew: prepared meanwhile, it says so.
         builder.download_and_prepare()
     return builder
 
@@ -89,7 +109,7 @@ def without_autotune_thread(dataset):
 def dataset_info(dataset, data_dir=None, offline_tasks=()):
     """The `tfds.core.DatasetInfo` of a dataset (its features, class names)."""
     try:
-        return tfds.builder(dataset, data_dir=data_dir).info
+        return tfds_module().builder(dataset, data_dir=data_dir).info
     except Exception as error:
         raise _unavailable(dataset, data_dir, offline_tasks, error) from error
 
@@ -111,7 +131,7 @@ def with_config(task, dataset, config):
     'seqzoo_chorales/small'
     """
     base = dataset.split("/")[0]
-    configs = tfds.builder_cls(base).builder_configs
+    configs = tfds_module().builder_cls(base).builder_configs
     if not configs:
         raise ValueError(f"Task {task!r}: the dataset {base!r} has no configs; received config={config!r}.")
     return f"{base}/{choice(task, 'config', config, configs)}"

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqzoo.tasks.bucketing import bucketed_batches
-from seqzoo.tasks.builders.sources import PACKAGE_VERSIONS
+from seqzoo.tasks.loading import PACKAGE_VERSIONS
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
 from seqzoo.tasks.shuffling import shuffle_each_epoch

@@ -1,7 +1,6 @@
 """`tfds:NAME`: a task on any TFDS dataset, read from its `supervised_keys` unless options say otherwise."""
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from seqzoo.tasks.classification import ClassificationTask
 from seqzoo.tasks.conditional_generation import ConditionalGenerationTask
@@ -9,6 +8,7 @@ from seqzoo.tasks.language_modeling import LanguageModelTask
 from seqzoo.tasks.loading import OFFLINE_PREFIX
 from seqzoo.tasks.loading import dataset_info
 from seqzoo.tasks.loading import load_split
+from seqzoo.tasks.loading import tfds_module
 from seqzoo.tasks.options import choice
 from seqzoo.tasks.options import constructor_options
 from seqzoo.tasks.options import typed_options
@@ -47,11 +47,12 @@ def feature_kind(feature):
         `"texts"` (a sequence of words), `"integers"` (a sequence of ints),
         `"vectors"` (float frames, shape `(T, dim)`), or `None`.
     """
-    if isinstance(feature, tfds.features.ClassLabel):
+    features = tfds_module().features
+    if isinstance(feature, features.ClassLabel):
         return "class"
-    if isinstance(feature, tfds.features.Text):
+    if isinstance(feature, features.Text):
         return "text"
-    if isinstance(feature, tfds.features.Sequence):
+    if isinstance(feature, features.Sequence):
         inner = feature_kind(feature.feature)
         if inner in ("class", "text"):
             return {"class": "classes", "text": "texts"}[inner]
@@ -59,7 +60,7 @@ def feature_kind(feature):
         if inner is None and integer and not feature.feature.shape:
             return "integers"
         return None
-    if isinstance(feature, tfds.features.Tensor):
+    if isinstance(feature, features.Tensor):
         dtype, shape = np.dtype(feature.np_dtype), feature.shape
         if np.issubdtype(dtype, np.floating) and len(shape) == 2:
             return "vectors"

@@ -24,11 +24,12 @@ import numpy as np
 from seqzoo.errors import unknown_name_error
 from seqzoo.inference import decoding
 from seqzoo.inference import loop
+from seqzoo.inference.checks import check_settings
+from seqzoo.inference.checks import decoding_strategy
+from seqzoo.inference.checks import is_int
 from seqzoo.inference.decoding import stepper_for
 from seqzoo.inference.settings import DEFAULT_LENGTH_PENALTY
 from seqzoo.inference.settings import DEFAULT_MAX_LENGTH
-from seqzoo.inference.settings import check_settings
-from seqzoo.inference.settings import is_int
 from seqzoo.tasks.tokenizers import join
 from seqzoo.trained.text import encode_text
 from seqzoo.trained.text import padded
@@ -65,24 +66,6 @@ def _decode(ids, vocabulary, tokenizer):
     if vocabulary is None:
         return list(ids)
     return join(vocabulary.decode(ids), tokenizer)
-
-
-def _strategy(topology, greedy_flag, beam, temperature, top_k, top_p):
-    sampling = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-    given = {name: value for name, value in sampling.items() if value is not None}
-    if beam is not None:
-        if greedy_flag or given:
-            extra = ", ".join(f"{name}={value!r}" for name, value in given.items()) or "greedy=True"
-            raise ValueError(f"Received beam={beam!r} with {extra}; beam search does not sample: choose one.")
-        return "beam"
-    if greedy_flag:
-        if given:
-            extra = ", ".join(f"{name}={value!r}" for name, value in given.items())
-            raise ValueError(f"Received greedy=True with {extra}; greedy decoding does not sample: choose one.")
-        return "greedy"
-    if topology == "encoder_decoder" and not given:
-        return "greedy"
-    return "sample"
 
 
 def _in_chunks(run, cache, batch, prefixes):
@@ -181,7 +164,7 @@ def generate(
     check_settings(temperature, top_k, top_p, beam, num, max_length, length_penalty)
     max_length = max_length or DEFAULT_MAX_LENGTH
     trained.require("generate")
-    strategy = _strategy(trained.topology, greedy, beam, temperature, top_k, top_p)
+    strategy = decoding_strategy(trained.topology, greedy, beam, temperature, top_k, top_p)
     if strategy == "beam" and num > beam:
         raise ValueError(
             f"Received num={num} with beam={beam}; beam search returns at most beam hypotheses (num <= beam)."

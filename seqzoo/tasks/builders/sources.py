@@ -3,8 +3,7 @@
 import importlib
 import importlib.metadata
 
-# The key of `DatasetInfo.metadata` that records what built a dataset.
-PACKAGE_VERSIONS = "package_versions"
+from seqzoo.tasks.loading import PACKAGE_VERSIONS  # noqa: F401  (the builders record their sources under it)
 
 
 def require(module):
