@@ -83,3 +83,9 @@ def subprocess_env():
         "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
+
+
+@pytest.fixture(scope="session")
+def dates_preset():
+    """`preset:dates` loaded once, so the tests that translate with it compile its decoders once."""
+    return seqzoo.from_preset("dates")

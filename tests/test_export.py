@@ -9,6 +9,7 @@ it is installed, so it is blocked there).
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import types
@@ -21,7 +22,10 @@ import seqzoo
 from seqzoo.inference.export import export
 from seqzoo.tasks.vocabulary import Vocabulary
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a SavedModel needs TensorFlow")
+pytestmark = [
+    pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a SavedModel needs TensorFlow"),
+    pytest.mark.xdist_group("export"),  # One worker exports the models once for every test.
+]
 
 CHARS = list("abcdefgh")
 SOURCE = list("0123456789 -")
@@ -52,14 +56,21 @@ LOADER = (
     + r"""
 import tensorflow as tf
 
-calls = json.loads(sys.argv[1])
-results = []
+calls, checks = json.loads(sys.argv[1])
+loaded = {}  # Each folder loaded once and held: its functions need its variables.
+results, refusals = [], []
 for folder, endpoint, texts, kwargs in calls:
-    loaded = tf.saved_model.load(folder)
-    value = getattr(loaded, endpoint)(tf.constant(texts), **kwargs).numpy()
+    model = loaded.setdefault(folder, tf.saved_model.load(folder))
+    value = getattr(model, endpoint)(tf.constant(texts), **kwargs).numpy()
     results.append(value.tolist() if value.dtype != object else [v.decode("utf-8") for v in value])
-results.append(sorted(name for name in ("keras", "seqzoo") if name in sys.modules))
-print(json.dumps(results))
+for folder, texts, kwargs in checks:
+    model = loaded.setdefault(folder, tf.saved_model.load(folder))
+    try:
+        model.generate(tf.constant(texts), **kwargs)
+        refusals.append("ok")
+    except tf.errors.InvalidArgumentError as error:
+        refusals.append(error.message)
+print(json.dumps([results, refusals, sorted(name for name in ("keras", "seqzoo") if name in sys.modules)]))
 """
 )
 
@@ -70,15 +81,28 @@ def _task(**fields):
     return task
 
 
-def run_without_keras(calls):
-    """Runs `(folder, endpoint, texts, kwargs)` calls in a subprocess without Keras or seqzoo; their results."""
+def run_without_keras(calls, checks=()):
+    """Runs exported models in one subprocess without Keras or seqzoo.
+
+    Args:
+        calls: `(folder, endpoint, texts, kwargs)` calls whose results are wanted.
+        checks: `(folder, texts, kwargs)` calls of `generate` that may be refused.
+
+    Returns:
+        The calls' results, or with `checks`, `(results, refusals)`: each
+        check's error message, or `"ok"`.
+    """
     process = subprocess.run(
-        [sys.executable, "-c", LOADER, json.dumps(calls)], capture_output=True, text=True, timeout=600, cwd="/"
+        [sys.executable, "-c", LOADER, json.dumps([calls, checks])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd="/",
     )
     assert process.returncode == 0, process.stderr[-3000:]
-    *results, imported = json.loads(process.stdout.strip().splitlines()[-1])
+    results, refusals, imported = json.loads(process.stdout.strip().splitlines()[-1])
     assert imported == []
-    return results
+    return (results, refusals) if checks else results
 
 
 @pytest.fixture(scope="module")
@@ -126,68 +150,27 @@ def exported(tmp_path_factory):
     return out
 
 
-def test_exported_generate_and_classify_need_neither_seqzoo_nor_keras(exported):
+PREFIXES, SOURCES, CONDITIONS = ["ab", "", "hh"], ["12 3", "2020-01 9"], ["f", "m", "m"]
+SENTENCES = ["the cat sat", "dog ran on the cat", "unknown words"]
+
+
+@pytest.fixture(scope="module")
+def served(exported):
+    """(results, refusals) of the exported models, from one process where importing Keras or seqzoo fails."""
     lm, translator, conditioned, classifier = (
-        exported[name] for name in ("lm", "translator", "conditioned", "classifier")
+        exported[name][0] for name in ("lm", "translator", "conditioned", "classifier")
     )
-    prefixes, sources, conditions = (["ab", "", "hh"], ["12 3", "2020-01 9"], ["f", "m", "m"])
-    sentences = ["the cat sat", "dog ran on the cat", "unknown words"]
     calls = [
-        (lm[0], "generate", prefixes, {"temperature": 0.0}),
-        (lm[0], "generate", prefixes, {"beam": 3}),
-        (lm[0], "generate", prefixes, {"temperature": 0.7, "seed": 5}),
-        (lm[0], "generate", prefixes, {"temperature": 0.7, "seed": 5}),
-        (translator[0], "generate", sources, {}),
-        (translator[0], "generate", sources, {"beam": 2}),
-        (conditioned[0], "generate", conditions, {"temperature": 0.0}),
-        (classifier[0], "classify", sentences, {}),
+        (lm, "generate", PREFIXES, {"temperature": 0.0}),
+        (lm, "generate", PREFIXES, {"beam": 3}),
+        (lm, "generate", PREFIXES, {"temperature": 0.7, "seed": 5}),
+        (lm, "generate", PREFIXES, {"temperature": 0.7, "seed": 5}),
+        (translator, "generate", SOURCES, {}),
+        (translator, "generate", SOURCES, {"beam": 2}),
+        (conditioned, "generate", CONDITIONS, {"temperature": 0.0}),
+        (classifier, "classify", SENTENCES, {}),
     ]
-    (greedy, beam, sampled, again, translated, translated_beam, by_condition, probabilities) = run_without_keras(calls)
-
-    def reference(case, **kwargs):
-        return seqzoo.generate(case[1], task=None, max_length=MAX_LENGTH, **kwargs)
-
-    def text(ids):
-        return "".join(Vocabulary(CHARS).decode(ids))
-
-    lm_prefixes = [Vocabulary(CHARS).encode(list(p)) if p else None for p in prefixes]
-    assert greedy == [text(reference(lm, prefix=p, greedy=True)[0]) for p in lm_prefixes]
-    assert beam == [text(reference(lm, prefix=p, beam=3)[0]) for p in lm_prefixes]
-    assert sampled == again and all(row.startswith(p) for row, p in zip(sampled, prefixes))
-    assert all(set(row) <= set(CHARS) for row in sampled)
-    source_ids = [Vocabulary(SOURCE).encode(list(s)) for s in sources]
-    assert translated == [text(ids) for ids in reference(translator, source=source_ids)]
-    assert translated_beam == [text(ids) for ids in reference(translator, source=source_ids, beam=2)]
-    assert by_condition == [text(ids) for ids in reference(conditioned, condition=[0, 1, 1], greedy=True)]
-    ids = [Vocabulary(classifier[2].vocabularies["inputs"].tokens).encode(s.split()) for s in sentences]
-    padded = np.array([row + [0] * (5 - len(row)) for row in ids], "int32")
-    expected = keras.ops.convert_to_numpy(keras.ops.softmax(classifier[1](padded), axis=-1))
-    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
-
-
-CHECKS = (
-    WITHOUT_KERAS
-    + r"""
-import tensorflow as tf
-
-results = []
-for folder, texts, kwargs in json.loads(sys.argv[1]):
-    loaded = tf.saved_model.load(folder)  # Held: its functions need its variables.
-    try:
-        loaded.generate(tf.constant(texts), **kwargs)
-        results.append("ok")
-    except tf.errors.InvalidArgumentError as error:
-        results.append(error.message)
-results.append(sorted(name for name in ("keras", "seqzoo") if name in sys.modules))
-print(json.dumps(results))
-"""
-)
-
-
-def test_exported_generate_refuses_what_the_command_refuses(exported):
-    """Checked inside the graph, in a process that imports only TensorFlow, each error naming its argument."""
-    lm, translator = exported["lm"][0], exported["translator"][0]
-    calls = [
+    checks = [
         (lm, ["ab"], {"temperature": -5.0}),
         (lm, ["ab"], {"temperature": float("nan")}),
         (lm, ["ab"], {"temperature": float("inf")}),
@@ -197,13 +180,40 @@ def test_exported_generate_refuses_what_the_command_refuses(exported):
         (lm, ["ab", ""], {"temperature": 0.0, "beam": 0}),  # The documented greedy and no-beam values.
         (lm, ["ab"], {"beam": 2}),
     ]
-    process = subprocess.run(
-        [sys.executable, "-c", CHECKS, json.dumps(calls)], capture_output=True, text=True, timeout=600, cwd="/"
+    return run_without_keras(calls, checks)
+
+
+def test_exported_generate_and_classify_need_neither_seqzoo_nor_keras(exported, served):
+    lm, translator, conditioned, classifier = (
+        exported[name] for name in ("lm", "translator", "conditioned", "classifier")
     )
-    assert process.returncode == 0, process.stderr[-3000:]
-    *results, imported = json.loads(process.stdout.strip().splitlines()[-1])
-    assert imported == []
-    negative, nan, infinite, beam, prefix, source, greedy, searched = results
+    (greedy, beam, sampled, again, translated, translated_beam, by_condition, probabilities), _ = served
+
+    def reference(case, **kwargs):
+        return seqzoo.generate(case[1], task=None, max_length=MAX_LENGTH, **kwargs)
+
+    def text(ids):
+        return "".join(Vocabulary(CHARS).decode(ids))
+
+    lm_prefixes = [Vocabulary(CHARS).encode(list(p)) if p else None for p in PREFIXES]
+    assert greedy == [text(reference(lm, prefix=p, greedy=True)[0]) for p in lm_prefixes]
+    assert beam == [text(reference(lm, prefix=p, beam=3)[0]) for p in lm_prefixes]
+    assert sampled == again and all(row.startswith(p) for row, p in zip(sampled, PREFIXES))
+    assert all(set(row) <= set(CHARS) for row in sampled)
+    source_ids = [Vocabulary(SOURCE).encode(list(s)) for s in SOURCES]
+    assert translated == [text(ids) for ids in reference(translator, source=source_ids)]
+    assert translated_beam == [text(ids) for ids in reference(translator, source=source_ids, beam=2)]
+    assert by_condition == [text(ids) for ids in reference(conditioned, condition=[0, 1, 1], greedy=True)]
+    ids = [Vocabulary(classifier[2].vocabularies["inputs"].tokens).encode(s.split()) for s in SENTENCES]
+    padded = np.array([row + [0] * (5 - len(row)) for row in ids], "int32")
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(classifier[1](padded), axis=-1))
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+def test_exported_generate_refuses_what_the_command_refuses(served):
+    """Checked inside the graph, in a process that imports only TensorFlow, each error naming its argument."""
+    _, refusals = served
+    negative, nan, infinite, beam, prefix, source, greedy, searched = refusals
     for message, value in ((negative, "-5"), (nan, "nan"), (infinite, "inf")):
         assert f"[Received temperature=] [{value}] [; it must be a finite number > 0, or 0" in message
     assert "[Received beam=] [-3] [; it must be an integer >= 1, or 0 for no beam search.]" in beam
@@ -216,7 +226,7 @@ def test_export_replaces_only_a_saved_model_and_only_with_overwrite(exported, tm
     lm, lm_model, lm_task = exported["lm"]
     _, translator_model, translator_task = exported["translator"]
     out = str(tmp_path / "model")
-    assert export(lm_model, lm_task, out) == ["serve", "generate"]  # A new folder.
+    shutil.copytree(lm, out)  # The fixture exported it to a new folder.
     first = (tmp_path / "model" / "fingerprint.pb").read_bytes()
     with pytest.raises(
         ValueError, match=r"holds a SavedModel already; pass overwrite=True \(seqzoo export --overwrite"

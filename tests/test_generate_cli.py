@@ -21,6 +21,9 @@ from seqzoo.tasks.vocabulary import Vocabulary
 
 TINY = {"backbone.units": 16}
 
+# The runs below are trained once per session: one worker of `pytest -n 2 --dist loadgroup` runs every test here.
+pytestmark = pytest.mark.xdist_group("generate_runs")
+
 
 def _small(name, data_dir, train, **options):
     """A catalog task on the first `train` training examples (the vocabulary comes from them)."""
@@ -284,10 +287,12 @@ def test_an_exported_run_generates_what_seqzoo_generates(names_run, dates_run, t
             (dates, "generate", sources, {"beam": 3}),
         ]
     )
+    # One loaded run each, so each decoder compiles once for the three prefixes.
+    names_trained, dates_trained = seqzoo.load(names_run), seqzoo.load(dates_run)
     expected = [
-        [seqzoo.generate(names_run, prefix=prefix, greedy=True, max_length=12)[0] for prefix in prefixes],
-        [seqzoo.generate(names_run, prefix=prefix, beam=2, max_length=12)[0] for prefix in prefixes],
-        seqzoo.generate(dates_run, source=sources, max_length=12),
-        seqzoo.generate(dates_run, source=sources, beam=3, max_length=12),
+        [seqzoo.generate(names_trained, prefix=prefix, greedy=True, max_length=12)[0] for prefix in prefixes],
+        [seqzoo.generate(names_trained, prefix=prefix, beam=2, max_length=12)[0] for prefix in prefixes],
+        seqzoo.generate(dates_trained, source=sources, max_length=12),
+        seqzoo.generate(dates_trained, source=sources, beam=3, max_length=12),
     ]
     assert got == expected

@@ -100,11 +100,11 @@ def test_a_decoder_held_to_the_pattern_never_writes_an_impossible_date(decoders)
     assert len({text(row) for row in sampled}) > 10  # Flattened this much, it wanders over many real dates.
 
 
-def test_the_dates_preset_translates_plain_dates_in_any_case_without_a_context():
+def test_the_dates_preset_translates_plain_dates_in_any_case_without_a_context(dates_preset):
     plain = ["3 may 1999", "12/31/99", "1 jan 2000", "July 4, 2024", "  JULY   4,  2024 "]
     expected = ["1999-05-03", "1999-12-31", "2000-01-01", "2024-07-04", "2024-07-04"]
-    assert seqzoo.generate("preset:dates", prefix=plain) == expected
+    assert seqzoo.generate(dates_preset, prefix=plain) == expected
     # A context written first in the source, or given, still reads the date its way ("3/9/24": 3 September).
-    assert seqzoo.generate("preset:dates", prefix=["es_ES 3/9/24", "3/9/24"]) == ["2024-09-03", "2024-03-09"]
+    assert seqzoo.generate(dates_preset, prefix=["es_ES 3/9/24", "3/9/24"]) == ["2024-09-03", "2024-03-09"]
     with pytest.raises(ValueError, match="Unknown context 'en_UK'. Did you mean 'en_US'"):
-        seqzoo.generate("preset:dates", prefix=plain, context="en_UK")
+        seqzoo.generate(dates_preset, prefix=plain, context="en_UK")

@@ -96,9 +96,9 @@ def test_a_conditioned_score_and_json_generation_name_their_condition(capsys):
     code, out, _ = lines(capsys, *argv, "--seed", 0, "--json")
     answers = [json.loads(line) for line in out]
     assert code == 0 and [answer["condition"] for answer in answers] == ["female"] * 3 + ["male"] * 3
-    plain = seqzoo.generate("preset:names_by_gender", num=3, condition=["female", "male"], seed=0)
-    assert [answer["generated"] for answer in answers] == plain
     gender = seqzoo.from_preset("names_by_gender")
+    plain = seqzoo.generate(gender, num=3, condition=["female", "male"], seed=0)
+    assert [answer["generated"] for answer in answers] == plain
     female, male = (gender.score(["Maria"], condition=c)[0]["log_probability"] for c in ("female", "male"))
     assert female > male + 1  # Maria is a woman's name
     code, out, _ = lines(capsys, "score", "preset:names_by_gender", "Maria", "--condition", "female", "--json")
