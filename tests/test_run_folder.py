@@ -108,6 +108,7 @@ def uninterrupted(tmp_path_factory, vowels_data):
     return run.history(), run.metrics()
 
 
+@pytest.mark.xdist_group("uninterrupted_run")  # One worker trains `uninterrupted` once.
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_run_killed_at_any_point_resumes_there(tmp_path, vowels_data, subprocess_env, uninterrupted, point):
     out = str(tmp_path / "run")

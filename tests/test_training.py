@@ -105,6 +105,7 @@ def train_vowels(out, data_dir, epochs=4, callbacks=(), batch_size=64, model_or_
 # -- a finished run -----------------------------------------------------------
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_finished_run_folder(names_run, data_dir):
     assert sorted(os.listdir(names_run)) == [
         "checkpoints",
@@ -145,6 +146,7 @@ def test_finished_run_folder(names_run, data_dir):
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_language_model_metrics_of_a_run(names_run, data_dir):
     results = RunFolder(names_run).metrics()
     assert set(results) == {"loss", "accuracy", "perplexity", "bits_per_token", "tokens"}
@@ -156,6 +158,7 @@ def test_language_model_metrics_of_a_run(names_run, data_dir):
     assert results["perplexity"] < task.model_spec()["inputs"]["vocab_size"] / 2  # One epoch beats uniform.
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_evaluate_a_run_reproduces_its_metrics(names_run, data_dir):
     results = RunFolder(names_run).metrics()
     again = seqzoo.evaluate(names_run)  # The run's task, data_dir, batch size and vocabularies.
@@ -167,6 +170,7 @@ def test_evaluate_a_run_reproduces_its_metrics(names_run, data_dir):
     assert seqzoo.evaluate(model, task)["perplexity"] == pytest.approx(results["perplexity"], rel=1e-5)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_train_into_a_finished_run_is_an_error(names_run, data_dir):
     before = os.stat(os.path.join(names_run, "metrics.json")).st_mtime_ns
     with pytest.raises(RunFolderError, match="holds a finished run") as error:
@@ -186,6 +190,7 @@ def test_evaluate_a_missing_or_empty_folder(tmp_path):
     assert str(tmp_path) in str(error.value)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_evaluate_a_corrupted_model(names_run, tmp_path, damage):
     run = str(tmp_path / "run")
@@ -354,6 +359,7 @@ class StartingWeights(keras.callbacks.Callback):
         self.weights = {layer.name: layer.get_weights() for layer in self.model.layers if layer.weights}
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(names_run, data_dir, tmp_path):
     source = RunFolder(names_run)
     start = StartingWeights()
@@ -388,6 +394,7 @@ def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(n
     assert named.config == source.config and named.metrics() == run.metrics()
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data_dir, tmp_path):
     out = tmp_path / "lstm"
     with pytest.raises(ValueError, match="Not every layer of") as error:
@@ -398,6 +405,7 @@ def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data
     assert not out.exists()
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data_dir, tmp_path):
     """An LSTM from a GRU run: the embedding and head fit (same shapes), the GRU backbone does not."""
     source = RunFolder(names_run).load_model()
@@ -424,6 +432,7 @@ def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data
     assert source.get_layer("inputs_embedding").get_weights()[0].shape == (run.config["inputs"]["vocab_size"], 8)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
     out = seqzoo.train(
         "gru_char_lm",
@@ -444,6 +453,7 @@ def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
     assert set(run.record["transferred"]["skipped"]) == {"backbone", "head"}
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_fine_tuning_with_no_layer_that_fits_is_an_error(names_run, data_dir, tmp_path):
     out = tmp_path / "vowels"
     with pytest.raises(ValueError, match="No layer of the new model fits") as error:
@@ -458,6 +468,7 @@ class FirstWeights(keras.callbacks.Callback):
         self.backbone = weights(self.model, "backbone")
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_fine_tune_a_language_model_into_a_classifier_and_resume_it(names_run, data_dir, tmp_path):
     """Interrupted twice, then resumed: it starts from the run's backbone, keeps it frozen and trains a new head."""
     source = RunFolder(names_run).load_model()
