@@ -12,6 +12,7 @@ import pytest
 
 import seqzoo
 from seqzoo import atomic
+from seqzoo import cli
 from seqzoo.runs import FolderLock
 from seqzoo.runs import RunFolder
 
@@ -107,6 +108,7 @@ def uninterrupted(tmp_path_factory, vowels_data):
     return run.history(), run.metrics()
 
 
+@pytest.mark.xdist_group("uninterrupted_run")  # One worker trains `uninterrupted` once.
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_run_killed_at_any_point_resumes_there(tmp_path, vowels_data, subprocess_env, uninterrupted, point):
     out = str(tmp_path / "run")
@@ -152,7 +154,7 @@ seqzoo.train("gru_uni", "japanese_vowels", epochs=2, batch_size=32, out=out, dat
 """
 
 
-def test_a_second_process_is_refused_at_once(tmp_path, vowels_data, subprocess_env):
+def test_a_second_process_is_refused_at_once(tmp_path, vowels_data, subprocess_env, capsys):
     out, ready, go = str(tmp_path / "run"), str(tmp_path / "ready"), str(tmp_path / "go")
     first = subprocess.Popen(
         [sys.executable, "-c", HOLD, out, vowels_data, ready, go], env=subprocess_env, stderr=subprocess.PIPE, text=True
@@ -165,11 +167,9 @@ def test_a_second_process_is_refused_at_once(tmp_path, vowels_data, subprocess_e
         assert os.path.exists(ready), first.stderr.read()[-3000:]
         history = RunFolder(out).history()
         started = time.monotonic()
-        second = subprocess.run(
+        capsys.readouterr()
+        code = cli.main(  # This process is the second one: the lock belongs to `first`.
             [
-                sys.executable,
-                "-m",
-                "seqzoo",
                 "train",
                 "gru_uni",
                 "--task",
@@ -182,16 +182,13 @@ def test_a_second_process_is_refused_at_once(tmp_path, vowels_data, subprocess_e
                 vowels_data,
                 "--set",
                 "backbone.units=8",
-            ],
-            env=subprocess_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            ]
         )
+        stderr = capsys.readouterr().err
         refused_after = time.monotonic() - started
-        assert second.returncode == 2, second.stderr
-        lines = second.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("seqzoo train: error: "), second.stderr
+        assert code == 2, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("seqzoo train: error: "), stderr
         assert f"{out!r} is in use by process {first.pid}" in lines[0]
         assert RunFolder(out).history() == history  # The second process wrote nothing.
         assert refused_after < 120  # Refused before loading data or a model (seconds, not a training).

@@ -16,6 +16,8 @@ from seqzoo.training.callbacks import ResumedEarlyStopping
 
 TINY_GRU = {"backbone.units": 8}
 TINY_LM = {"backbone.units": 16, "inputs.embedding_dim": 8}
+# A tenth of names' examples, for fine-tunings whose checks do not depend on how much they learn.
+FEW = {"splits": {"train": "train[:640]", "validation": "validation[:128]", "test": "test[:128]"}}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +105,7 @@ def train_vowels(out, data_dir, epochs=4, callbacks=(), batch_size=64, model_or_
 # -- a finished run -----------------------------------------------------------
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_finished_run_folder(names_run, data_dir):
     assert sorted(os.listdir(names_run)) == [
         "checkpoints",
@@ -143,17 +146,7 @@ def test_finished_run_folder(names_run, data_dir):
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_files_keep_the_users_umask(tmp_path, data_dir):
-    previous = os.umask(0o027)
-    try:
-        out = train_vowels(tmp_path / "run", data_dir, epochs=1)
-    finally:
-        os.umask(previous)
-    for root, _, files in os.walk(out):
-        for name in files:
-            assert os.stat(os.path.join(root, name)).st_mode & 0o777 == 0o640, name
-
-
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_language_model_metrics_of_a_run(names_run, data_dir):
     results = RunFolder(names_run).metrics()
     assert set(results) == {"loss", "accuracy", "perplexity", "bits_per_token", "tokens"}
@@ -165,6 +158,7 @@ def test_language_model_metrics_of_a_run(names_run, data_dir):
     assert results["perplexity"] < task.model_spec()["inputs"]["vocab_size"] / 2  # One epoch beats uniform.
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_evaluate_a_run_reproduces_its_metrics(names_run, data_dir):
     results = RunFolder(names_run).metrics()
     again = seqzoo.evaluate(names_run)  # The run's task, data_dir, batch size and vocabularies.
@@ -176,6 +170,7 @@ def test_evaluate_a_run_reproduces_its_metrics(names_run, data_dir):
     assert seqzoo.evaluate(model, task)["perplexity"] == pytest.approx(results["perplexity"], rel=1e-5)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_train_into_a_finished_run_is_an_error(names_run, data_dir):
     before = os.stat(os.path.join(names_run, "metrics.json")).st_mtime_ns
     with pytest.raises(RunFolderError, match="holds a finished run") as error:
@@ -195,6 +190,7 @@ def test_evaluate_a_missing_or_empty_folder(tmp_path):
     assert str(tmp_path) in str(error.value)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_evaluate_a_corrupted_model(names_run, tmp_path, damage):
     run = str(tmp_path / "run")
@@ -257,16 +253,37 @@ def test_out_in_a_folder_of_the_users_files_named_as_a_runs_is_refused(tmp_path,
 # -- resuming -------------------------------------------------------------------
 
 
+# Changed arguments -> how the refusal names the difference.
+CHANGES = [
+    ({"model": "lstm_uni"}, "model: 'gru_uni' -> 'lstm_uni'"),
+    ({"task": "names"}, "task: 'japanese_vowels' -> 'names'"),
+    ({"backbone.units": 16}, "overrides: {'backbone.units': 8} -> {'backbone.units': 16}"),
+    ({"epochs": 7}, "epochs: 4 -> 7"),
+    ({"seed": 3}, "seed: 0 -> 3"),
+]
+
+
 def test_resume_after_a_crash_between_history_and_backup(tmp_path, data_dir):
-    """Interrupted after epoch 1 was logged but before it was backed up: epoch 1 runs again, logged once."""
+    """Interrupted after epoch 1 was logged but before it was backed up: epoch 1 runs again, logged once.
+
+    Resuming with other arguments is refused first, writing nothing; the same arguments resume it.
+    """
     out = str(tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
         train_vowels(out, data_dir, callbacks=[Crash(end=1)])
     assert epochs_logged(out) == [0, 1] and RunFolder(out).stage == "training"
     with pytest.raises(RunFolderError, match="unfinished.*resume it"):
         seqzoo.evaluate(out)
+    before = {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in ("run.json", "history.csv", "config.json")}
+    for change, differs in CHANGES:
+        arguments = {"model_or_name": "gru_uni", "task": "japanese_vowels", "epochs": 4, **TINY_GRU}
+        arguments.update({("model_or_name" if key == "model" else key): value for key, value in change.items()})
+        with pytest.raises(RunFolderError, match="was started with other arguments") as error:
+            seqzoo.train(**arguments, batch_size=64, out=out, data_dir=data_dir, verbose=0)
+        assert differs in str(error.value)
+        assert before == {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in before}
     recorder = EpochRecorder()
-    train_vowels(out, data_dir, callbacks=[recorder])
+    train_vowels(out, data_dir, callbacks=[recorder])  # The same arguments resume it.
     assert recorder.epochs == [1, 2, 3]
     assert epochs_logged(out) == [0, 1, 2, 3]
     assert RunFolder(out).stage == "finished" and not hidden_files(out)
@@ -284,8 +301,8 @@ class Sabotage(keras.callbacks.Callback):
 def test_resumed_run_keeps_the_best_model_from_before_the_interruption(tmp_path, data_dir):
     out = str(tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
-        train_vowels(out, data_dir, callbacks=[Crash(begin=2)])
-    train_vowels(out, data_dir, callbacks=[Sabotage()])
+        train_vowels(out, data_dir, epochs=3, callbacks=[Crash(begin=2)])
+    train_vowels(out, data_dir, epochs=3, callbacks=[Sabotage()])
     losses = [float(row["val_loss"]) for row in RunFolder(out).history()]
     assert min(losses[2:]) > 10 * max(losses[:2])  # The resumed epochs were sabotaged.
     model = keras.saving.load_model(os.path.join(out, "model.keras"))  # The best epoch's: from before.
@@ -312,34 +329,22 @@ def test_early_stopping_counts_the_epochs_from_before_an_interruption():
     assert not model.stop_training
 
 
-@pytest.mark.parametrize(
-    "change, differs",
-    [
-        ({"model": "lstm_uni"}, "model: 'gru_uni' -> 'lstm_uni'"),
-        ({"task": "names"}, "task: 'japanese_vowels' -> 'names'"),
-        ({"backbone.units": 16}, "overrides: {'backbone.units': 8} -> {'backbone.units': 16}"),
-        ({"epochs": 7}, "epochs: 4 -> 7"),
-        ({"seed": 3}, "seed: 0 -> 3"),
-    ],
-)
-def test_resuming_with_other_arguments_is_refused(tmp_path, data_dir, change, differs):
-    out = str(tmp_path / "run")
-    with pytest.raises(KeyboardInterrupt):
-        train_vowels(out, data_dir, callbacks=[Crash(begin=1)])
-    before = {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in ("run.json", "history.csv", "config.json")}
-    arguments = {"model_or_name": "gru_uni", "task": "japanese_vowels", "epochs": 4, **TINY_GRU}
-    arguments.update({("model_or_name" if key == "model" else key): value for key, value in change.items()})
-    with pytest.raises(RunFolderError, match="was started with other arguments") as error:
-        seqzoo.train(**arguments, batch_size=64, out=out, data_dir=data_dir, verbose=0)
-    assert differs in str(error.value)
-    assert before == {name: os.stat(os.path.join(out, name)).st_mtime_ns for name in before}
-    recorder = EpochRecorder()
-    train_vowels(out, data_dir, callbacks=[recorder])  # The same arguments resume it.
-    assert recorder.epochs == [1, 2, 3]
-
-
+@pytest.mark.filterwarnings("error:Your input ran out of data")
 def test_the_same_seed_gives_the_same_run(tmp_path, data_dir):
-    first = seqzoo.evaluate(train_vowels(tmp_path / "a", data_dir, epochs=2, seed=7))
+    """Also: files keep the user's umask, and Keras is given the number of batches.
+
+    Keras warns "Your input ran out of data" when a dataset of unknown length ends an epoch: never here.
+    """
+    previous = os.umask(0o027)
+    try:
+        first_run = train_vowels(tmp_path / "a", data_dir, epochs=2, seed=7)
+    finally:
+        os.umask(previous)
+    for root, _, files in os.walk(first_run):
+        for name in files:
+            assert os.stat(os.path.join(root, name)).st_mode & 0o777 == 0o640, name
+    assert seqzoo.evaluate(first_run, split="validation")["accuracy"] > 0
+    first = seqzoo.evaluate(first_run)
     second = seqzoo.evaluate(train_vowels(tmp_path / "b", data_dir, epochs=2, seed=7))
     other = seqzoo.evaluate(train_vowels(tmp_path / "c", data_dir, epochs=2, seed=8))
     assert first == second
@@ -349,18 +354,12 @@ def test_the_same_seed_gives_the_same_run(tmp_path, data_dir):
 # -- fine-tuning ------------------------------------------------------------------
 
 
-@pytest.mark.filterwarnings("error:Your input ran out of data")
-def test_train_and_evaluate_give_keras_the_number_of_batches(tmp_path, data_dir):
-    """Keras warns "Your input ran out of data" when a dataset of unknown length ends an epoch: never here."""
-    out = train_vowels(tmp_path / "run", data_dir, epochs=2)
-    assert seqzoo.evaluate(out, split="validation")["accuracy"] > 0
-
-
 class StartingWeights(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.weights = {layer.name: layer.get_weights() for layer in self.model.layers if layer.weights}
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(names_run, data_dir, tmp_path):
     source = RunFolder(names_run)
     start = StartingWeights()
@@ -371,6 +370,7 @@ def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(n
             seqzoo.train(
                 *model,
                 task="names",
+                task_options=FEW,
                 from_run=names_run,
                 epochs=1,
                 batch_size=64,
@@ -394,6 +394,7 @@ def test_fine_tuning_with_no_model_builds_the_runs_own_and_copies_every_weight(n
     assert named.config == source.config and named.metrics() == run.metrics()
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data_dir, tmp_path):
     out = tmp_path / "lstm"
     with pytest.raises(ValueError, match="Not every layer of") as error:
@@ -404,6 +405,7 @@ def test_a_layer_that_cannot_be_copied_is_an_error_that_names_it(names_run, data
     assert not out.exists()
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data_dir, tmp_path):
     """An LSTM from a GRU run: the embedding and head fit (same shapes), the GRU backbone does not."""
     source = RunFolder(names_run).load_model()
@@ -413,6 +415,7 @@ def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data
         epochs=1,
         batch_size=64,
         out=str(tmp_path / "lstm"),
+        task_options=FEW,
         from_run=names_run,
         partial=True,
         data_dir=data_dir,
@@ -429,6 +432,7 @@ def test_the_named_model_is_built_and_takes_the_weights_that_fit(names_run, data
     assert source.get_layer("inputs_embedding").get_weights()[0].shape == (run.config["inputs"]["vocab_size"], 8)
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
     out = seqzoo.train(
         "gru_char_lm",
@@ -436,6 +440,7 @@ def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
         epochs=1,
         batch_size=64,
         out=str(tmp_path / "wide"),
+        task_options=FEW,
         from_run=names_run,
         partial=True,
         data_dir=data_dir,
@@ -448,6 +453,7 @@ def test_overrides_apply_when_fine_tuning(names_run, data_dir, tmp_path):
     assert set(run.record["transferred"]["skipped"]) == {"backbone", "head"}
 
 
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
 def test_fine_tuning_with_no_layer_that_fits_is_an_error(names_run, data_dir, tmp_path):
     out = tmp_path / "vowels"
     with pytest.raises(ValueError, match="No layer of the new model fits") as error:
@@ -456,52 +462,23 @@ def test_fine_tuning_with_no_layer_that_fits_is_an_error(names_run, data_dir, tm
     assert not out.exists()
 
 
-def test_fine_tune_a_language_model_into_a_classifier(names_run, data_dir, tmp_path):
-    source = RunFolder(names_run).load_model()
-    first = FirstWeights()
-    out = seqzoo.train(
-        "gru_char_lm",
-        gender_task(data_dir),
-        epochs=1,
-        batch_size=64,
-        out=str(tmp_path / "gender"),
-        from_run=names_run,
-        freeze_backbone=True,
-        partial=True,
-        verbose=0,
-        callbacks=[first],
-        **TINY_LM,
-    )
-    run = RunFolder(out)
-    assert run.config["topology"] == "many_to_one" and run.config["outputs"] == {"type": "classes", "size": 2}
-    run_vocabulary = Vocabulary.load(os.path.join(names_run, "vocabulary_inputs.json"))
-    assert run.vocabularies()["inputs"].inverse == run_vocabulary.inverse  # Token ids keep their meaning.
-    assert_same_weights(first.backbone, weights(source, "backbone"))  # Starts from the run's backbone.
-    tuned = run.load_model()
-    assert_same_weights(weights(tuned, "backbone"), weights(source, "backbone"))  # Frozen: unchanged.
-    assert not tuned.get_layer("backbone").trainable
-    assert [w.shape for w in weights(tuned, "head")] == [(16, 2), (2,)]  # A new head, trained.
-    assert min(np.abs(a - b).max() for a, b in zip(weights(tuned, "head"), first.head)) > 1e-4
-    assert run.record["transferred"]["copied"] == ["inputs_embedding", "backbone"]
-    assert run.record["task"] == "tfds:seqzoo_names" and run.record["task_options"]["topology"] == "many_to_one"
-    assert seqzoo.evaluate(out)["loss"] == pytest.approx(run.metrics()["loss"], rel=1e-5)
-
-
 class FirstWeights(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.head = weights(self.model, "head")
         self.backbone = weights(self.model, "backbone")
 
 
-def test_resume_a_fine_tuning_run_keeps_its_start_and_its_frozen_backbone(names_run, data_dir, tmp_path):
-    source_backbone = weights(RunFolder(names_run).load_model(), "backbone")
-    few = {"splits": {"train": "train[:640]", "validation": "validation[:128]", "test": "test[:128]"}}
+@pytest.mark.xdist_group("names_run")  # One worker trains `names_run` once.
+def test_fine_tune_a_language_model_into_a_classifier_and_resume_it(names_run, data_dir, tmp_path):
+    """Interrupted twice, then resumed: it starts from the run's backbone, keeps it frozen and trains a new head."""
+    source = RunFolder(names_run).load_model()
+    source_backbone = weights(source, "backbone")
     out = str(tmp_path / "gender")
 
     def fine_tune(*callbacks):
         return seqzoo.train(
             "gru_char_lm",
-            gender_task(data_dir, **few),
+            gender_task(data_dir, **FEW),
             epochs=2,
             batch_size=64,
             out=out,
@@ -522,7 +499,16 @@ def test_resume_a_fine_tuning_run_keeps_its_start_and_its_frozen_backbone(names_
     recorder = EpochRecorder()
     fine_tune(recorder)
     assert recorder.epochs == [1]
-    tuned = RunFolder(out).load_model()
-    assert not tuned.get_layer("backbone").trainable
-    assert_same_weights(weights(tuned, "backbone"), source_backbone)  # Frozen across the interruption.
     assert epochs_logged(out) == [0, 1]
+    run = RunFolder(out)
+    assert run.config["topology"] == "many_to_one" and run.config["outputs"] == {"type": "classes", "size": 2}
+    run_vocabulary = Vocabulary.load(os.path.join(names_run, "vocabulary_inputs.json"))
+    assert run.vocabularies()["inputs"].inverse == run_vocabulary.inverse  # Token ids keep their meaning.
+    tuned = run.load_model()
+    assert_same_weights(weights(tuned, "backbone"), source_backbone)  # Frozen across the interruption.
+    assert not tuned.get_layer("backbone").trainable
+    assert [w.shape for w in weights(tuned, "head")] == [(16, 2), (2,)]  # A new head, trained.
+    assert min(np.abs(a - b).max() for a, b in zip(weights(tuned, "head"), first.head)) > 1e-4
+    assert run.record["transferred"]["copied"] == ["inputs_embedding", "backbone"]
+    assert run.record["task"] == "tfds:seqzoo_names" and run.record["task_options"]["topology"] == "many_to_one"
+    assert seqzoo.evaluate(out)["loss"] == pytest.approx(run.metrics()["loss"], rel=1e-5)

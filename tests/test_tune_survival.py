@@ -59,37 +59,37 @@ def test_keras_tuner_json_files_are_replaced_not_rewritten_in_place(tmp_path):
 
 def test_a_sweep_resumes_over_a_cut_or_missing_trial_file(data_dir, tmp_path, capsys):
     out = str(tmp_path / "sweep")
-    arguments = dict(max_trials=3, epochs=1, out=out, data_dir=data_dir, seed=6, verbose=0, **TINY)
+    arguments = dict(max_trials=2, epochs=1, out=out, data_dir=data_dir, seed=6, verbose=0, **TINY)
     first = seqzoo.tune("gru_uni", TASK, **arguments)
     values = {row["trial"]: row["optimizer.learning_rate"] for row in first.rows}
     project = os.path.join(out, sweep.PROJECT)
 
     # The last trial's trial.json cut in half, as a kill in the middle of keras-tuner's in-place write left it.
-    path = os.path.join(project, "trial_2", trials.TRIAL_FILE)
+    path = os.path.join(project, "trial_1", trials.TRIAL_FILE)
     with open(path) as file:
         text = file.read()
     with open(path, "w") as file:
         file.write(text[: len(text) // 2])
     capsys.readouterr()
     resumed = seqzoo.tune("gru_uni", TASK, **arguments)
-    assert "trial 2: its trial.json was cut short or missing; it runs again" in capsys.readouterr().err
-    assert starts(out) == {"trial_0": 1, "trial_1": 1, "trial_2": 2}  # That trial, and only it, ran again.
-    assert len(resumed.rows) == 3 and all(row["status"] == "COMPLETED" for row in resumed.rows)
+    assert "trial 1: its trial.json was cut short or missing; it runs again" in capsys.readouterr().err
+    assert starts(out) == {"trial_0": 1, "trial_1": 2}  # That trial, and only it, ran again.
+    assert len(resumed.rows) == 2 and all(row["status"] == "COMPLETED" for row in resumed.rows)
     again = {row["trial"]: row["optimizer.learning_rate"] for row in resumed.rows}
     assert again == pytest.approx(values)  # With the values it had (recorded in runs.jsonl).
 
     # A trial.json missing altogether, for a trial that is not the last.
     os.remove(os.path.join(project, "trial_0", trials.TRIAL_FILE))
     resumed = seqzoo.tune("gru_uni", TASK, **arguments)
-    assert starts(out) == {"trial_0": 2, "trial_1": 1, "trial_2": 2}
-    assert len(resumed.rows) == 3 and all(row["status"] == "COMPLETED" for row in resumed.rows)
+    assert starts(out) == {"trial_0": 2, "trial_1": 2}
+    assert len(resumed.rows) == 2 and all(row["status"] == "COMPLETED" for row in resumed.rows)
 
     # A trial folder whose trial.json was never finished, unknown to the oracle: removed, the trial made anew.
-    os.makedirs(os.path.join(project, "trial_3"))
-    with open(os.path.join(project, "trial_3", trials.TRIAL_FILE), "w") as file:
-        file.write('{"trial_id": "3", "hyperpa')
-    assert trials.repair_project(project) == ["trial 3: its trial.json was never finished; the trial is created again."]
-    assert not os.path.exists(os.path.join(project, "trial_3"))
+    os.makedirs(os.path.join(project, "trial_2"))
+    with open(os.path.join(project, "trial_2", trials.TRIAL_FILE), "w") as file:
+        file.write('{"trial_id": "2", "hyperpa')
+    assert trials.repair_project(project) == ["trial 2: its trial.json was never finished; the trial is created again."]
+    assert not os.path.exists(os.path.join(project, "trial_2"))
 
     # One process at a time: a sweep whose folder another process holds is refused at once, naming it. (This
     # process may lock a folder it holds again, so the holder is a child.)
@@ -105,7 +105,7 @@ def test_a_sweep_resumes_over_a_cut_or_missing_trial_file(data_dir, tmp_path, ca
             seqzoo.tune("gru_uni", TASK, **arguments)
     finally:
         holder.communicate(b"\n", timeout=60)
-    assert starts(out) == {"trial_0": 2, "trial_1": 1, "trial_2": 2}
+    assert starts(out) == {"trial_0": 2, "trial_1": 2}
 
     # oracle.json itself unreadable: a clear error, and the way out.
     with open(os.path.join(project, trials.ORACLE_FILE), "w") as file:
@@ -119,7 +119,7 @@ def test_a_sweep_resumes_over_a_cut_or_missing_trial_file(data_dir, tmp_path, ca
     assert not os.path.exists(tmp_path / "nothing")
 
 
-def test_one_sigint_stops_a_sweep_at_once_and_the_sweep_resumes(data_dir, tmp_path):
+def test_one_sigint_stops_a_sweep_at_once_and_the_sweep_resumes(data_dir, tmp_path, capsys):
     out = str(tmp_path / "sweep")
     script = (
         "import seqzoo\n"
@@ -150,18 +150,18 @@ def test_one_sigint_stops_a_sweep_at_once_and_the_sweep_resumes(data_dir, tmp_pa
     assert [run["event"] for run in trials.trial_runs(second)] == ["start"]
     assert starts(out) == {"trial_0": 1, "trial_1": 1}
 
-    # `python -m seqzoo.tuning OUT` resumes it from sweep.json alone; stdout is one JSON line.
-    done = subprocess.run(
-        [sys.executable, "-m", "seqzoo.tuning", out], env=environment(), capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.splitlines()
+    # `python -m seqzoo.tuning OUT` (its `main`, here) resumes it from sweep.json alone; stdout is one JSON line.
+    capsys.readouterr()
+    code = tuning_main([out])
+    done = capsys.readouterr()
+    assert code == 0, done.err[-3000:]
+    lines = done.out.splitlines()
     assert len(lines) == 1
     summary = json.loads(lines[0])
     assert (summary["trials"], summary["finished"], summary["objective"]) == (3, 3, "val_loss")
     assert summary["best_run"] == os.path.join(out, results.BEST_RUN)
     assert starts(out) == {"trial_0": 1, "trial_1": 2, "trial_2": 1}  # The interrupted trial ran again.
-    assert "| rank |" in done.stderr
+    assert "| rank |" in done.err
 
 
 def rows_of(learning_rates, units):

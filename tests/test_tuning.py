@@ -107,28 +107,15 @@ def test_grid_values_cover_a_choice_and_an_int_range(task):
 # -- sweeps ---------------------------------------------------------------------
 
 
-def test_random_sweep_writes_ranked_results_and_the_best_run(data_dir, tmp_path, capsys):
-    out = str(tmp_path / "sweep")
-    result = seqzoo.tune(
-        "gru_uni",
-        TASK,
-        tuner="random",
-        max_trials=3,
-        epochs=1,
-        out=out,
-        data_dir=data_dir,
-        seed=1,
-        verbose=0,
-        **TINY,
-    )
-
+def check_ranked_results_and_the_best_run(result, out, data_dir, printed, count):
+    """A finished random sweep of `count` trials wrote its ranked table, its plot and its best run."""
     # The table: one row per trial, finite scores, best (smallest val_loss) first.
-    assert len(result.rows) == 3 == len(trial_folders(out))
+    assert len(result.rows) == count == len(trial_folders(out))
     with open(os.path.join(out, results.RESULTS_CSV)) as file:
-        assert len(list(csv.DictReader(file))) == 3
+        assert len(list(csv.DictReader(file))) == count
     scores = [row["score"] for row in result.rows]
     assert all(math.isfinite(score) for score in scores)
-    assert [row["rank"] for row in result.rows] == [1, 2, 3]
+    assert [row["rank"] for row in result.rows] == list(range(1, count + 1))
     assert result.best["score"] == min(row["val_loss"] for row in result.rows) == scores[0]
     assert all(row["status"] == "COMPLETED" and row["tuner"] == "tuner0" for row in result.rows)
     for row in result.rows:
@@ -138,10 +125,9 @@ def test_random_sweep_writes_ranked_results_and_the_best_run(data_dir, tmp_path,
     assert "| rank | trial | status | score | optimizer.learning_rate | backbone.depth |" in markdown
     with open(os.path.join(out, plot.RESULTS_PNG), "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
-    printed = capsys.readouterr()
     assert "| rank |" in printed.err and f"best: trial {result.best['trial']}" in printed.err
     assert printed.out == ""  # stdout is left for the result (the CLI's one JSON line).
-    assert result.summary()["finished"] == 3 and json.loads(json.dumps(result.summary()))["best"] == result.best
+    assert result.summary()["finished"] == count and json.loads(json.dumps(result.summary()))["best"] == result.best
 
     # The best run: a finished run folder of the best trial's hyperparameters and weights.
     best_run = result.best_run
@@ -184,7 +170,8 @@ class InterruptThirdTrial(keras.callbacks.Callback):
             raise Interrupted()
 
 
-def test_interrupted_sweep_resumes_without_repeating_finished_trials(data_dir, tmp_path):
+def test_interrupted_sweep_resumes_without_repeating_finished_trials(data_dir, tmp_path, capsys):
+    """Resumed, it writes the ranked results and the best run of a sweep that ran through."""
     out = str(tmp_path / "sweep")
     with pytest.raises(Interrupted):
         seqzoo.tune(
@@ -206,6 +193,7 @@ def test_interrupted_sweep_resumes_without_repeating_finished_trials(data_dir, t
         1,
     ]  # Two finished trials, one interrupted.
 
+    capsys.readouterr()
     result = seqzoo.tune(
         "gru_uni",
         TASK,
@@ -227,6 +215,7 @@ def test_interrupted_sweep_resumes_without_repeating_finished_trials(data_dir, t
         "trial_3": 1,
     }  # Only the interrupted one again.
     assert runs["trial_0"] == finished["trial_0"] and runs["trial_1"] == finished["trial_1"]
+    check_ranked_results_and_the_best_run(result, out, data_dir, capsys.readouterr(), count=4)
 
     # The chief of a chief/worker sweep resumes a sweep begun in one process (another tuner id).
     with pytest.MonkeyPatch.context() as patch:
