@@ -156,10 +156,10 @@ def test_evaluate_a_folder_that_is_no_run(capsys, tmp_path):
 
 
 def test_no_network_is_one_line_naming_the_offline_tasks(capsys, tmp_path, monkeypatch):
-    def no_network(name, *args, **kwargs):
+    def no_network(builder, *args, **kwargs):
         raise ConnectionError("[Errno 101] Network is unreachable")
 
-    monkeypatch.setattr(tfds, "load", no_network)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_network)
     assert main(["train", "gru_uni", "--task", "imdb_reviews", "--out", str(tmp_path / "run")]) == 2
     line = one_error_line(capsys, "train")
     assert "'imdb_reviews'" in line and "data_dir=None" in line

@@ -68,10 +68,10 @@ def test_bidirectional_model_cannot_generate_from_a_condition(data_dir):
 
 
 def test_no_network_and_no_data_dir_names_the_offline_tasks(monkeypatch, tmp_path):
-    def no_network(name, *args, **kwargs):
-        raise ConnectionError(f"Failed to download {name}: [Errno 101] Network is unreachable")
+    def no_network(builder, *args, **kwargs):
+        raise ConnectionError(f"Failed to download {builder.name}: [Errno 101] Network is unreachable")
 
-    monkeypatch.setattr(tfds, "load", no_network)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_network)
     task = seqzoo.load_task("imdb_reviews", data_dir=str(tmp_path))
     with pytest.raises(DatasetUnavailableError) as error:
         task.model_spec()  # needs the training split for the vocabulary
@@ -84,10 +84,10 @@ def test_no_network_and_no_data_dir_names_the_offline_tasks(monkeypatch, tmp_pat
 
 
 def test_no_network_for_a_generic_task(monkeypatch):
-    def no_network(name, *args, **kwargs):
-        raise tfds.core.download.DownloadError(f"Failed to get url for {name}")
+    def no_network(builder, *args, **kwargs):
+        raise tfds.core.download.DownloadError(f"Failed to get url for {builder.name}")
 
-    monkeypatch.setattr(tfds, "load", no_network)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_network)
     task = seqzoo.load_task(
         "tfds:ag_news_subset", topology="many_to_one", inputs_feature="title", label_feature="label"
     )
