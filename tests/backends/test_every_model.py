@@ -2,7 +2,8 @@
 
 CI runs this file under `KERAS_BACKEND=tensorflow`, `jax` and `torch`:
 every case on TensorFlow, and on the others the cases that cover all each
-backend runs apart (`zoo_cases.covering_cases`). Each model is built small (see `zoo_cases.tiny_overrides`), trains a few steps on
+backend runs apart (`zoo_cases.covering_cases`). Each model is built small
+(see `zoo_cases.tiny_overrides`), trains a few steps on
 a fixed batch with a falling loss, round-trips through a `.keras` file with
 equal predictions, and, if it generates, its compiled greedy decoder agrees
 with the teacher-forced argmax of the full model. A few representative
