@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from end_to_end import processor
+from machine_info import processor
 from results_md import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -18,7 +18,6 @@ Benchmarks are never tests: nothing here asserts a time.
 
 import argparse
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ import sys
 import tempfile
 import time
 
+from machine_info import processor
 from results_md import write_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,18 +37,6 @@ CASES = {  # name -> (seqzoo train arguments, the metric the table shows)
 # Keras's progress bar at an epoch's end: "9/9 ━━━━ 2s 199ms/step".
 EPOCH_END = re.compile(r"(\d+)/\1 \S+ \d+m?s (\d+(?:\.\d+)?)(s|ms|us)/step")
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
-
-
-def processor():
-    """The processor's model name (Linux), else what `platform` says."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def epoch_seconds(stderr):
