@@ -1,14 +1,17 @@
-"""Every private Keras and keras-tuner API seqzoo uses, in one place, checked against known versions.
+"""Every private Keras, keras-tuner and TensorFlow API seqzoo uses, in one place, checked against known versions.
 
-seqzoo reaches into `keras.src` and `keras_tuner.src` only through this
-module. Each use names what it is for; `check_versions()` (run by the tests)
-says whether the installed versions lie in the ranges pyproject.toml allows,
-which are the ranges the tests cover. Keras imports stay at the top (the
-model core needs them on every backend); keras-tuner's are imported inside
-the functions that use them, so importing a model never imports a tuner.
+seqzoo reaches into `keras.src`, `keras_tuner.src` and `tensorflow.python`
+only through this module. Each use names what it is for; `check_versions()`
+(run by the tests) says whether the installed versions lie in the ranges
+pyproject.toml allows, which are the ranges the tests cover. Keras imports
+stay at the top (the model core needs them on every backend); keras-tuner's
+and TensorFlow's are imported inside the functions that use them, so
+importing a model never imports a tuner, nor TensorFlow on another backend.
 """
 
 import contextlib
+import importlib.metadata
+import weakref
 
 import keras
 from packaging.version import Version
@@ -18,6 +21,7 @@ from seqzoo import atomic
 # The ranges pyproject.toml allows, and the tests cover: keep them equal.
 KERAS_VERSIONS = ("3.10", "3.16")  # [low, high)
 KERAS_TUNER_VERSIONS = ("1.4.7", "1.5")
+TENSORFLOW_VERSIONS = ("2.16", "2.22")
 
 # -- Keras -------------------------------------------------------------------
 
@@ -40,6 +44,7 @@ __all__ = [
     "backend_rnn",
     "build_training_state_from_batch",
     "check_versions",
+    "graph_owned_custom_gradient",
     "independent_copies",
     "oracle_service",
     "oracle_stub",
@@ -160,10 +165,13 @@ def _in_range(version, bounds):
 
 
 def check_versions():
-    """The installed Keras and keras-tuner versions outside the tested ranges, as messages."""
+    """The installed Keras, TensorFlow and keras-tuner versions outside the tested ranges, as messages."""
     problems = []
     if not _in_range(keras.__version__, KERAS_VERSIONS):
         problems.append(f"keras {keras.__version__} is outside the tested range {KERAS_VERSIONS}")
+    tensorflow = importlib.metadata.version("tensorflow")
+    if not _in_range(tensorflow, TENSORFLOW_VERSIONS):
+        problems.append(f"tensorflow {tensorflow} is outside the tested range {TENSORFLOW_VERSIONS}")
     try:
         import keras_tuner
     except ImportError:
@@ -171,6 +179,47 @@ def check_versions():
     if not _in_range(keras_tuner.__version__, KERAS_TUNER_VERSIONS):
         problems.append(f"keras-tuner {keras_tuner.__version__} is outside the tested range {KERAS_TUNER_VERSIONS}")
     return problems
+
+
+# -- TensorFlow (imported inside each function) --------------------------------
+
+
+_GRAPH_GRADIENTS = "seqzoo_custom_gradients"
+
+
+def graph_owned_custom_gradient(tensor):
+    """Ties the gradient that `tf.custom_gradient` registered for `tensor` to the life of `tensor`'s graph.
+
+    While a `tf.function` is traced, every call of a `tf.custom_gradient`
+    function registers its gradient in TensorFlow's process-wide registry
+    (`ops._gradient_registry`) under a new name, `CustomGradient-<uid>`, and
+    nothing ever removes it; the entry's closures hold the traced tensors, so
+    every graph that called the function stayed in memory for the life of the
+    process (tensorflow/tensorflow#27492, #97697): some 20,000 Python objects
+    per traced training step, and a garbage collector that grew ever slower.
+    Here the gradient moves onto the graph itself, and the registry keeps a
+    lookup that holds the graph weakly and is removed when the graph is freed.
+    Eager calls register nothing and are left alone.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework import ops
+
+    if tf.executing_eagerly():
+        return
+    graph = tensor.graph
+    name = tensor.op.get_attr("_gradient_op_type").decode()
+    registry = ops._gradient_registry._registry
+    entry = registry[name]
+    # A graph's collections live as long as the graph.
+    graph.add_to_collection(_GRAPH_GRADIENTS, (name, entry["type"]))
+    owner = weakref.ref(graph)
+
+    def gradient(op, *output_gradients):
+        function = dict(owner().get_collection(_GRAPH_GRADIENTS))[name]
+        return function(op, *output_gradients)
+
+    registry[name] = {**entry, "type": gradient}
+    weakref.finalize(graph, registry.pop, name, None)
 
 
 # -- keras-tuner (imported inside each function) -------------------------------

@@ -17,6 +17,8 @@ import os
 
 import tensorflow as tf
 
+from seqzoo import _compat
+
 # Steps per iteration of the minimal cells' loop (`linear_recurrence`): on a 2-core CPU, 8 took 0.87x the time
 # of 1 for a minGRU's training step (T=1024, batch 16, 256 units), 32 no less.
 UNROLL = 8
@@ -134,6 +136,7 @@ def _run_shard(steps, x, step_mask, states, weights, drop):
         return (outputs[1:], *final_states), grad
 
     outputs, *final_states = run(x, *weights, *states)
+    _compat.graph_owned_custom_gradient(outputs)
     return outputs, tuple(final_states)
 
 
@@ -148,7 +151,9 @@ def linear_recurrence(a, b, h0):
     if accelerators:
         raise NotImplementedError(f"the sequential loop is for a CPU, and TensorFlow sees {accelerators[0].name}")
     # Values, not variables (a stateful layer's h<0>): the gradient goes to them through the reads.
-    return _linear_recurrence(*(tf.convert_to_tensor(x) for x in (a, b, h0)))
+    h = _linear_recurrence(*(tf.convert_to_tensor(x) for x in (a, b, h0)))
+    _compat.graph_owned_custom_gradient(h)
+    return h
 
 
 def _recurrence(a, b, h0, reverse=False):
