@@ -79,6 +79,32 @@ def _fixed_seed():
         jax.clear_caches()
 
 
+def shared_folder(tmp_path_factory, worker_id, name):
+    """A folder of this test session's, shared by its `pytest -n` test processes (the folder above each one's own)."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base if worker_id == "master" else base.parent) / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _jax_compilation_cache(tmp_path_factory, worker_id):
+    """On JAX, compiled programs are kept on disk for the session, so a program compiles once for every test.
+
+    A model loaded from a file, or built again with the same config,
+    compiles the same programs as the first (XLA's compilation was two
+    thirds of the JAX line). JAX's persistent cache holds them by their HLO
+    and the versions; it is set before the first test compiles anything.
+    """
+    if keras.backend.backend() != "jax":
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(shared_folder(tmp_path_factory, worker_id, "jax_cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory, worker_id):
     """One TFDS folder for the whole session, so each offline dataset is generated once.
@@ -87,10 +113,7 @@ def data_dir(tmp_path_factory, worker_id):
     one's own): the first to need a dataset prepares it, the others wait
     for it (`seqzoo.tasks.loading.prepared_builder`).
     """
-    base = tmp_path_factory.getbasetemp()
-    path = (base if worker_id == "master" else base.parent) / "seqzoo_tfds"
-    path.mkdir(exist_ok=True)
-    return str(path)
+    return str(shared_folder(tmp_path_factory, worker_id, "seqzoo_tfds"))
 
 
 @pytest.fixture(scope="session")
