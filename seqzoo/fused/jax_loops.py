@@ -16,6 +16,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from seqzoo.fused import linear_steps
+
 
 def run(steps, x, step_mask, states, weights, drop=None):
     """Every step's a<t> `(time, batch, units)` and the final states (time major).
@@ -112,12 +114,8 @@ def _linear_recurrence_forward(a, b, h0):
 
 
 def _linear_recurrence_backward(saved, d_h):
-    # g<t> = dL/dh<t> + a<t+1> g<t+1>: the same recurrence, run backwards.
     a, h, h0 = saved
-    a_next = jnp.concatenate([a[1:], jnp.zeros_like(a[:1])], axis=0)
-    g = _recurrence(a_next, d_h, jnp.zeros_like(h0), reverse=True)
-    h_before = jnp.concatenate([h0[None], h[:-1]], axis=0)
-    return g * h_before, g, a[0] * g[0]
+    return linear_steps.gradients(_recurrence, a, h, h0, d_h)
 
 
 _linear_recurrence = jax.custom_vjp(lambda a, b, h0: _recurrence(a, b, h0))

@@ -26,6 +26,7 @@ from keras import ops
 from torch.nn.utils import rnn as packing
 
 from seqzoo.fused import gru_steps
+from seqzoo.fused import linear_steps
 from seqzoo.fused import lstm_steps
 from seqzoo.fused import simple_rnn_steps
 
@@ -147,9 +148,5 @@ class _LinearRecurrence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_h):
-        # g<t> = dL/dh<t> + a<t+1> g<t+1>: the same recurrence, run backwards.
         a, h, h0 = ctx.saved_tensors
-        a_next = torch.cat([a[1:], torch.zeros_like(a[:1])])
-        g = _recurrence(a_next, d_h, torch.zeros_like(h0), reverse=True)
-        h_before = torch.cat([h0[None], h[:-1]])
-        return g * h_before, g, a[0] * g[0]
+        return linear_steps.gradients(_recurrence, a, h, h0, d_h)
