@@ -10,6 +10,7 @@ importing a model never imports a tuner, nor TensorFlow on another backend.
 """
 
 import contextlib
+import functools
 import importlib.metadata
 import weakref
 
@@ -187,8 +188,8 @@ def check_versions():
 _GRAPH_GRADIENTS = "seqzoo_custom_gradients"
 
 
-def graph_owned_custom_gradient(tensor):
-    """Ties the gradient that `tf.custom_gradient` registered for `tensor` to the life of `tensor`'s graph.
+def graph_owned_custom_gradient(function):
+    """`tf.custom_gradient(function)`, whose gradient, registered while a graph is traced, lives as long as the graph.
 
     While a `tf.function` is traced, every call of a `tf.custom_gradient`
     function registers its gradient in TensorFlow's process-wide registry
@@ -197,15 +198,28 @@ def graph_owned_custom_gradient(tensor):
     every graph that called the function stayed in memory for the life of the
     process (tensorflow/tensorflow#27492, #97697): some 20,000 Python objects
     per traced training step, and a garbage collector that grew ever slower.
-    Here the gradient moves onto the graph itself, and the registry keeps a
-    lookup that holds the graph weakly and is removed when the graph is freed.
-    Eager calls register nothing and are left alone.
+    Here, after each call in a graph, the gradient moves onto the graph
+    itself, and the registry keeps a lookup that holds the graph weakly and
+    is removed when the graph is freed. Eager calls register nothing.
     """
     import tensorflow as tf
+
+    differentiable = tf.custom_gradient(function)
+
+    @functools.wraps(function)
+    def call(*args):
+        result = differentiable(*args)
+        if not tf.executing_eagerly():
+            _owned_by_its_graph(tf.nest.flatten(result)[0])
+        return result
+
+    return call
+
+
+def _owned_by_its_graph(tensor):
+    """Moves the registered gradient of the `tf.custom_gradient` result `tensor` onto `tensor`'s graph."""
     from tensorflow.python.framework import ops
 
-    if tf.executing_eagerly():
-        return
     graph = tensor.graph
     name = tensor.op.get_attr("_gradient_op_type").decode()
     registry = ops._gradient_registry._registry

@@ -85,7 +85,7 @@ def _run_shard(steps, x, step_mask, states, weights, drop):
 
     count = len(weights)
 
-    @tf.custom_gradient
+    @_compat.graph_owned_custom_gradient
     def run(x, *weights_and_states):
         weights, states = weights_and_states[:count], weights_and_states[count:]
         length = tf.shape(x)[0]
@@ -137,7 +137,6 @@ def _run_shard(steps, x, step_mask, states, weights, drop):
         return (outputs[1:], *final_states), grad
 
     outputs, *final_states = run(x, *weights, *states)
-    _compat.graph_owned_custom_gradient(outputs)
     return outputs, tuple(final_states)
 
 
@@ -152,9 +151,7 @@ def linear_recurrence(a, b, h0):
     if accelerators:
         raise NotImplementedError(f"the sequential loop is for a CPU, and TensorFlow sees {accelerators[0].name}")
     # Values, not variables (a stateful layer's h<0>): the gradient goes to them through the reads.
-    h = _linear_recurrence(*(tf.convert_to_tensor(x) for x in (a, b, h0)))
-    _compat.graph_owned_custom_gradient(h)
-    return h
+    return _linear_recurrence(*(tf.convert_to_tensor(x) for x in (a, b, h0)))
 
 
 def _recurrence(a, b, h0, reverse=False):
@@ -183,7 +180,7 @@ def _recurrence(a, b, h0, reverse=False):
     return h[missing:] if reverse else h[:length]
 
 
-@tf.custom_gradient
+@_compat.graph_owned_custom_gradient
 def _linear_recurrence(a, b, h0):
     h = _recurrence(a, b, h0)
 
